@@ -1,0 +1,5 @@
+"""Entry point for `python -m docklint`."""
+
+from docklint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The rule engine: parse once, run the enabled rules, apply suppressions, sort.
+
+Every front end (the command, the language server, the tests) lints through `lint_text`
+or `lint_path`, so they all see the same findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from docklint.config import DEFAULT, Config
+from docklint.model.dockerfile import Dockerfile, parse
+from docklint.model.source import Pos, Range
+from docklint.registry import registry
+from docklint.rule import Context, Finding, Rule, Severity
+
+log = logging.getLogger("docklint")
+
+INTERNAL_ERROR = ("DF000", "internal-error")
+
+
+@dataclass
+class LintResult:
+    """What linting one input produced."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    model: Any = None
+    error: str | None = None  # set when the input could not be read at all
+    source_text: str | None = None
+    debug: dict[str, int] = field(default_factory=dict)
+
+
+def enabled_rules(config: Config, kind: str = "dockerfile") -> tuple[Rule, ...]:
+    return tuple(r for r in registry().of_kind(kind) if config.is_enabled(r))
+
+
+def run_rules(model: Any, rules: Iterable[Rule], config: Config, path: str) -> list[Finding]:
+    """Run each rule on the model; a crashing rule becomes one DF000 finding, the rest still run."""
+    findings: list[Finding] = []
+    for rule in rules:
+        ctx = Context(rule, config.severity_of(rule), config, path, config.options_for(rule))
+        try:
+            findings.extend(rule.check(model, ctx))
+        except Exception as error:  # noqa: BLE001 - a rule bug must not stop the others
+            log.debug("rule %s crashed on %s:\n%s", rule.code, path, traceback.format_exc())
+            findings.append(internal_error(path, f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: {error}"))
+    return findings
+
+
+def internal_error(path: str, message: str) -> Finding:
+    return Finding(
+        code=INTERNAL_ERROR[0],
+        name=INTERNAL_ERROR[1],
+        severity=Severity.ERROR,
+        message=f"{message}; this is a bug in dlint, please report it",
+        range=Range(Pos(0, 0), Pos(0, 0)),
+        path=path,
+    )
+
+
+def lint_text(
+    text: str,
+    path: str = "Dockerfile",
+    config: Config = DEFAULT,
+    *,
+    context_dir: str | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> LintResult:
+    """Lint Dockerfile text. `rules` limits the run (rule-case tests); else config decides."""
+    from docklint.suppress import apply_suppressions
+
+    result = LintResult(path=path, source_text=text)
+    try:
+        model = parse(text, path, context_dir)
+    except Exception as error:  # noqa: BLE001 - the parser must never take the run down
+        log.debug("parser crashed on %s:\n%s", path, traceback.format_exc())
+        result.findings.append(internal_error(path, f"the Dockerfile parser crashed: {type(error).__name__}: {error}"))
+        return result
+    result.model = model
+    chosen = enabled_rules(config) if rules is None else tuple(rules)
+    findings = run_rules(model, chosen, config, path)
+    findings = apply_suppressions(findings, model)
+    result.findings = sorted(findings, key=lambda f: f.sort_key)
+    return result
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 (a BOM is kept, as editors keep it); raises InputError."""
+    from docklint.errors import InputError
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: not a text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+
+
+def lint_path(path: Path, config: Config = DEFAULT, display: str | None = None) -> LintResult:
+    """Lint one Dockerfile on disk; an unreadable file gives a result with `error` set."""
+    from docklint.errors import InputError
+
+    name = display if display is not None else str(path)
+    try:
+        text = read_text(path)
+    except InputError as error:
+        return LintResult(path=name, error=str(error))
+    return lint_text(text, name, config, context_dir=str(path.parent))

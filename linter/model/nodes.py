@@ -1,0 +1,193 @@
+"""The pieces of a parsed Dockerfile: instructions, flags, words, heredocs, comments, stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from docklint.model.source import MappedText, Pos, Range
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A whitespace-separated argument word: `raw` as written, `value` with quotes removed."""
+
+    raw: str
+    value: str
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An instruction flag such as `--from=build`; `value` is None for a bare `--link`."""
+
+    name: str
+    value: str | None
+    range: Range
+    name_range: Range
+    value_range: Range | None
+
+
+@dataclass(frozen=True, slots=True)
+class Heredoc:
+    """A here-document of RUN/COPY/ADD: the `<<EOF` marker and the body lines below it."""
+
+    delimiter: str
+    quoted: bool  # `<<"EOF"` / `<<'EOF'`: no variable expansion in the body
+    strip_tabs: bool  # `<<-EOF`
+    marker_range: Range
+    body: MappedText  # the body text (lines between marker line and terminator, newlines kept)
+    body_range: Range
+    end_range: Range | None  # the terminator line; None when unterminated
+
+    @property
+    def interpreter(self) -> str | None:
+        """For `RUN <<EOF`, the shebang of the body, if any."""
+        first = self.body.text.split("\n", 1)[0]
+        return first[2:].strip() if first.startswith("#!") else None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    """One `key=value` (or legacy `key value`) pair of ENV, ARG or LABEL."""
+
+    key: str
+    value: str | None  # unquoted; None for `ARG NAME` without default
+    key_range: Range
+    value_range: Range | None
+    range: Range
+    legacy: bool = False  # written `ENV key value`
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A parsed image reference: `[registry/]repository[:tag][@digest]`."""
+
+    text: str
+    registry: str  # "docker.io" when none is written
+    repository: str  # "library/python" for official images
+    tag: str | None
+    digest: str | None
+    explicit_registry: bool
+
+    @property
+    def short_name(self) -> str:
+        """The repository as people write it (`python`, `bitnami/redis`, `ghcr.io/x/y`)."""
+        repo = self.repository.removeprefix("library/") if self.registry == "docker.io" else self.repository
+        return repo if not self.explicit_registry else f"{self.registry}/{self.repository}"
+
+    @property
+    def name(self) -> str:
+        """The last path component of the repository (`python` for `library/python`)."""
+        return self.repository.rsplit("/", 1)[-1]
+
+
+@dataclass(slots=True)
+class Instruction:
+    """One instruction with exact ranges for its keyword, flags, arguments and heredocs."""
+
+    index: int
+    keyword: str  # upper case (`RUN`)
+    keyword_raw: str  # as written (`run`)
+    range: Range  # from the keyword to the end of the last line (heredoc terminators included)
+    span: Range  # the whole lines, terminators included (used for tiling and deletion)
+    keyword_range: Range
+    flags: tuple[Flag, ...]
+    args: MappedText  # argument text after the flags, continuations joined, inner comments dropped
+    args_range: Range
+    words: tuple[Word, ...]
+    heredocs: tuple[Heredoc, ...] = ()
+    json_args: tuple[str, ...] | None = None  # exec form, when the arguments are a JSON array
+    json_invalid: bool = False  # looked like a JSON array but is not valid JSON (shell form)
+    inner_comments: tuple[Comment, ...] = ()  # comment lines inside a continuation
+    empty_continuation_lines: tuple[int, ...] = ()  # blank lines inside a continuation
+    stage_index: int = -1  # -1: before the first FROM
+    onbuild: Instruction | None = None  # the wrapped instruction of ONBUILD
+    parent: Instruction | None = None  # for the instruction wrapped by ONBUILD
+    first_line: int = 0
+    last_line: int = 0
+
+    def flag(self, name: str) -> Flag | None:
+        for f in self.flags:
+            if f.name == name:
+                return f
+        return None
+
+    def flag_values(self, name: str) -> Iterator[Flag]:
+        return (f for f in self.flags if f.name == name)
+
+    @property
+    def text(self) -> str:
+        return self.args.text
+
+    @property
+    def is_exec_form(self) -> bool:
+        return self.json_args is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment line (`# ...`), a parser directive or a pragma."""
+
+    text: str  # the line without leading whitespace
+    range: Range
+    span: Range
+    directive: bool = False
+
+    @property
+    def body(self) -> str:
+        """The comment's text after `#`, stripped."""
+        return self.text[1:].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Blank:
+    """One or more whitespace-only lines outside any instruction."""
+
+    range: Range
+    span: Range
+
+
+Node = Instruction | Comment | Blank
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A parser directive at the top of the file (`# syntax=`, `# escape=`, `# check=`)."""
+
+    name: str
+    value: str
+    range: Range
+    value_range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    """Where the file cannot be parsed; becomes a DF401 finding."""
+
+    range: Range
+    message: str
+
+
+@dataclass(slots=True)
+class Stage:
+    """A build stage: its FROM, the base it builds on and its instructions."""
+
+    index: int
+    from_: Instruction
+    name: str | None
+    name_range: Range | None
+    base_text: str  # the image argument as written (`python:${PY}-slim`)
+    base_range: Range
+    base: ImageRef | None  # expanded with global ARG defaults; None when it names a stage or scratch
+    base_stage: int | None  # the earlier stage this one builds on (`FROM builder`)
+    platform: Flag | None
+    instructions: list[Instruction] = field(default_factory=list)
+    base_unresolved: bool = False  # variables in the image could not all be expanded
+
+    @property
+    def is_scratch(self) -> bool:
+        return self.base_text.lower() == "scratch"
+
+    def of(self, keyword: str) -> Iterator[Instruction]:
+        return (i for i in self.instructions if i.keyword == keyword)

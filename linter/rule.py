@@ -1,0 +1,269 @@
+"""Rules, findings and fixes: the value objects every part of dlint shares."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from docklint.model.source import Pos, Range
+
+if TYPE_CHECKING:
+    from docklint.config import Config
+
+__all__ = [
+    "Pos",
+    "Range",
+    "Severity",
+    "Safety",
+    "TextEdit",
+    "Fix",
+    "Finding",
+    "LayerRef",
+    "Option",
+    "Rule",
+    "Context",
+    "rule",
+]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    STYLE = "style"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.ERROR: 4, Severity.WARNING: 3, Severity.INFO: 2, Severity.STYLE: 1}
+
+
+class Safety(enum.StrEnum):
+    SAFE = "safe"  # the build means the same after the edit
+    UNSAFE = "unsafe"  # the edit may change what gets built
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TextEdit:
+    """Replace `range` with `new_text`: an empty range inserts, empty text deletes."""
+
+    range: Range
+    new_text: str
+
+    @staticmethod
+    def insert(pos: Pos, text: str) -> TextEdit:
+        return TextEdit(Range(pos, pos), text)
+
+    @staticmethod
+    def replace(rng: Range, text: str) -> TextEdit:
+        return TextEdit(rng, text)
+
+    @staticmethod
+    def delete(rng: Range) -> TextEdit:
+        return TextEdit(rng, "")
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """Non-overlapping edits, sorted by start, applied all together or not at all."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    safety: Safety = Safety.SAFE
+
+    @staticmethod
+    def safe(title: str, *edits: TextEdit) -> Fix:
+        return Fix(title, tuple(sorted(edits)), Safety.SAFE)
+
+    @staticmethod
+    def unsafe(title: str, *edits: TextEdit) -> Fix:
+        return Fix(title, tuple(sorted(edits)), Safety.UNSAFE)
+
+    @property
+    def range(self) -> Range:
+        return Range(self.edits[0].range.start, max(e.range.end for e in self.edits))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRef:
+    """Which layer of an image a finding is about."""
+
+    index: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place. Positions are 0-based; formats convert at the edge."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    range: Range
+    path: str = ""
+    fix: Fix | None = None
+    image_path: str | None = None
+    layer: LayerRef | None = None
+    history_index: int | None = None
+    dockerfile_range: Range | None = None  # image findings mapped back with --dockerfile
+    dockerfile_path: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.range.start.line, self.range.start.col, self.code, self.message)
+
+    def with_(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A rule option, declared on the rule, validated generically and shown in the docs."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+Check = Callable[[Any, "Context"], Iterable[Finding]]
+
+KINDS = ("dockerfile", "image", "compose", "daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule is data plus one check function; every doc surface is rendered from these fields."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    message: str
+    rationale: str
+    bad: str
+    good: str
+    check: Check
+    kind: str = "dockerfile"
+    enabled: bool = True  # False: opt-in, runs only when selected by code or name
+    options: tuple[Option, ...] = ()
+    fix_safety: str | None = None  # set when the rule offers a fix: why the fix is safe or not
+    aliases: tuple[str, ...] = ()  # old names and other tools' names (BuildKit check names)
+    buildkit: tuple[str, ...] = ()  # BuildKit check names this rule answers to
+    history: bool = False  # scope H: also replayed on image history `created_by`
+    tags: tuple[str, ...] = ()  # headline concerns: root, base, secret, port, bloat
+    module: str = ""
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix_safety is not None
+
+    @property
+    def docs_url(self) -> str:
+        return f"https://dlint.dev/rules/{self.code}"
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        raise KeyError(name)
+
+
+def rule(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    message: str,
+    rationale: str,
+    bad: str,
+    good: str,
+    kind: str = "dockerfile",
+    enabled: bool = True,
+    options: tuple[Option, ...] = (),
+    fix_safety: str | None = None,
+    aliases: tuple[str, ...] = (),
+    buildkit: tuple[str, ...] = (),
+    history: bool = False,
+    tags: tuple[str, ...] = (),
+) -> Callable[[Check], Check]:
+    """Declare a rule: the decorated check gets a `__dlint_rule__` the registry collects."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown rule kind {kind!r}")
+
+    def decorate(check: Check) -> Check:
+        check.__dlint_rule__ = Rule(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            summary=summary,
+            message=message,
+            rationale=rationale,
+            bad=bad,
+            good=good,
+            check=check,
+            kind=kind,
+            enabled=enabled,
+            options=options,
+            fix_safety=fix_safety,
+            aliases=aliases,
+            buildkit=buildkit,
+            history=history,
+            tags=tags,
+            module=check.__module__,
+        )
+        return check
+
+    return decorate
+
+
+@dataclass(slots=True)
+class Context:
+    """What a check may know beyond the model: its rule, effective severity, config, options."""
+
+    rule: Rule
+    severity: Severity
+    config: Config
+    path: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str) -> Any:
+        if name in self.options:
+            return self.options[name]
+        return self.rule.option(name).default
+
+    def finding(
+        self,
+        rng: Range,
+        *,
+        fix: Fix | None = None,
+        image_path: str | None = None,
+        layer: LayerRef | None = None,
+        history_index: int | None = None,
+        message: str | None = None,
+        **fields: Any,
+    ) -> Finding:
+        """A finding of this rule: code, name, severity and message come from the rule.
+
+        `fields` fill the message template's placeholders; `message` replaces the template
+        outright (rare: for rules whose wording depends on what was found).
+        """
+        template = message if message is not None else self.rule.message
+        text = template.format(**fields) if fields else template
+        return Finding(
+            code=self.rule.code,
+            name=self.rule.name,
+            severity=self.severity,
+            message=text,
+            range=rng,
+            path=self.path,
+            fix=fix,
+            image_path=image_path,
+            layer=layer,
+            history_index=history_index,
+        )

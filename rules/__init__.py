@@ -1,0 +1,9 @@
+"""dlint's rules, one module per family. The registry imports the modules listed here."""
+
+FAMILIES: tuple[str, ...] = (
+    "docklint.rules.syntax",
+    "docklint.rules.base_images",
+    "docklint.rules.users",
+    "docklint.rules.instructions",
+    "docklint.rules.stages",
+)

@@ -1,0 +1,96 @@
+"""Rule cases as data: every `tests/rules/cases/*.yaml` runs its one rule on each case.
+
+A case gives `dockerfile` (or `image`/`compose`/`daemon`), the exact `expect`ed findings (1-based
+`line`, and `col`, `end_line`, `end_col` where they matter), an optional `config`, and `fixed`:
+the text after applying the rule's fixes. A firing case without `fixed` asserts that the fix
+changes nothing. `xfail: reason` marks a known gap (strict).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from docklint.config import Config
+from docklint.config_files import config_from_mapping
+from docklint.engine import lint_text
+from docklint.fixer import fix_text
+from docklint.registry import registry
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _load() -> list[Any]:
+    params = []
+    for path in sorted(CASES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        code = data["rule"]
+        for case in data["cases"]:
+            if "dockerfile" not in case:
+                continue  # image, compose and daemon cases run in their own modules
+            marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if "xfail" in case else []
+            params.append(pytest.param(code, case, id=f"{code}::{case['name']}", marks=marks))
+    return params
+
+
+def _config(case: dict[str, Any], code: str) -> Config:
+    data = dict(case.get("config") or {})
+    config = config_from_mapping(data, source=f"case {case['name']}")
+    # The rule under test runs even when it is opt-in.
+    return Config(**{**config.__dict__, "extend_select": (*config.extend_select, code)})
+
+
+@pytest.mark.parametrize(("code", "case"), _load())
+def test_rule_case(code: str, case: dict[str, Any]) -> None:
+    rule = registry().by_code[code]
+    config = _config(case, code)
+    text = case["dockerfile"]
+    if case.get("crlf"):
+        text = text.replace("\n", "\r\n")
+    result = lint_text(text, "Dockerfile", config, context_dir=case.get("context"), rules=[rule])
+    got = [f for f in result.findings if f.code == code]
+    expected = case["expect"]
+    assert len(got) == len(expected), [f"{f.range.start}: {f.message}" for f in got]
+    for finding, want in zip(got, expected):
+        start, end = finding.range.start, finding.range.end
+        assert start.line + 1 == want["line"], finding.message
+        if "col" in want:
+            assert start.col + 1 == want["col"], finding.message
+        if "end_line" in want:
+            assert end.line + 1 == want["end_line"], finding.message
+        if "end_col" in want:
+            assert end.col + 1 == want["end_col"], finding.message
+        if "message" in want:
+            assert want["message"] in finding.message
+    outcome = fix_text(text, "Dockerfile", config, unsafe=True, rules=[rule])
+    if "fixed" in case:
+        fixed = case["fixed"].replace("\n", "\r\n") if case.get("crlf") else case["fixed"]
+        assert outcome.text == fixed
+        again = lint_text(outcome.text, "Dockerfile", config, rules=[rule])
+        assert not [f for f in again.findings if f.code == code]
+    else:
+        assert outcome.text == text, "the rule fixes this case: add `fixed:`"
+
+
+def test_every_case_file_names_a_rule() -> None:
+    known = registry().by_code
+    for path in CASES.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data["rule"] in known, path.name
+        assert path.stem == data["rule"], path.name
+
+
+def test_every_rule_has_cases_that_fire_and_that_do_not() -> None:
+    missing = []
+    for rule in registry().rules:
+        path = CASES / f"{rule.code}.yaml"
+        if not path.exists():
+            missing.append(rule.code)
+            continue
+        cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+        assert any(c["expect"] for c in cases), f"{rule.code}: no case that fires"
+        assert any(not c["expect"] for c in cases), f"{rule.code}: no case that must not fire"
+    assert not missing, f"rules without a case file: {missing}"
