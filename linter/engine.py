@@ -57,7 +57,7 @@ def internal_error(path: str, message: str) -> Finding:
         code=INTERNAL_ERROR[0],
         name=INTERNAL_ERROR[1],
         severity=Severity.ERROR,
-        message=f"{message}; this is a bug in dlint, please report it",
+        message=f"{message}; this is a bug in dlint, please report it",  # DF000's template
         range=Range(Pos(0, 0), Pos(0, 0)),
         path=path,
     )

@@ -132,7 +132,8 @@ class Option:
 
 Check = Callable[[Any, "Context"], Iterable[Finding]]
 
-KINDS = ("dockerfile", "image", "compose", "daemon")
+# "engine": codes the engine reports itself (DF000); registered so docs and formats know them.
+KINDS = ("dockerfile", "image", "compose", "daemon", "engine")
 
 
 @dataclass(frozen=True, slots=True)

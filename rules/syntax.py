@@ -11,6 +11,26 @@ from docklint.suppress import all_comments, pragmas
 
 
 @rule(
+    code="DF000",
+    name="internal-error",
+    severity=Severity.ERROR,
+    summary="dlint itself failed on this input (a bug in dlint)",
+    message="{problem}; this is a bug in dlint, please report it",
+    rationale=(
+        "A rule or reader crashed on this input. The other rules still ran, so the rest of "
+        "the report stands, but this one check is missing. Run with `--debug` for the "
+        "traceback and report it with the input that triggers it."
+    ),
+    bad="(no example: the engine reports this code when a rule crashes)",
+    good="(no example)",
+    kind="engine",
+)
+def internal_error(model: object, ctx: Context) -> Iterator[Finding]:
+    """Never run: the engine wraps every rule call and reports crashes under this code."""
+    return iter(())
+
+
+@rule(
     code="DF401",
     name="dockerfile-syntax-error",
     severity=Severity.ERROR,

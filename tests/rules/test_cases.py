@@ -86,6 +86,8 @@ def test_every_case_file_names_a_rule() -> None:
 def test_every_rule_has_cases_that_fire_and_that_do_not() -> None:
     missing = []
     for rule in registry().rules:
+        if rule.kind == "engine":
+            continue  # reported by the engine itself (DF000), covered by engine tests
         path = CASES / f"{rule.code}.yaml"
         if not path.exists():
             missing.append(rule.code)
