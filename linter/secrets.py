@@ -1,0 +1,306 @@
+"""Secret detection shared by Dockerfile, build-context and image rules, and the masking helper.
+
+`scan_text` runs our own detectors (private key blocks, credentials in URLs, token formats
+detect-secrets does not know) over the whole text, and detect-secrets' default plugins with its
+default filters and entropy limits over each line. detect-secrets is imported lazily (it costs
+~100-300 ms), its settings are initialised once per process, and line results are cached by
+content, so callers should hand in candidate strings (values, quoted strings, URLs, heredoc
+bodies, small files) rather than whole documents.
+
+Nothing here prints, logs or returns a secret except inside `SecretHit.value`; user-facing text
+goes through `mask`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator
+
+__all__ = ["SecretHit", "mask", "scan_text", "scan_line_cached", "looks_like_hash"]
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    """A secret found in a text: what kind, the value, and where (offsets into the text)."""
+
+    kind: str  # human-readable kind: "AWS access key", "private key", ...
+    value: str
+    line: int  # 0-based line of `start` within the scanned text
+    start: int  # offset of the value in the scanned text
+    end: int  # exclusive end offset
+    detector: str = "dlint"  # "dlint" or the detect-secrets plugin class name
+
+    @property
+    def masked(self) -> str:
+        return mask(self.value, self.kind)
+
+    @property
+    def entropy_only(self) -> bool:
+        """Found only because the string looks random, not by a known format."""
+        return self.detector in ("Base64HighEntropyString", "HexHighEntropyString")
+
+
+def mask(value: str, kind: str) -> str:
+    """`kind` plus at most four leading characters of `value` (fewer for short values).
+
+    At most a quarter of the value is shown, so an eight-character password shows two.
+    """
+    shown = value[: min(4, len(value) // 4)].replace("`", "")
+    return f"{kind} `{shown}{ELLIPSIS}`" if shown else f"{kind}"
+
+
+# -- our own detectors -----------------------------------------------------------------------
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+    r"(?P<body>(?:[^-]|-(?!----END)){0,20000}?)"
+    r"(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
+)
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}|(?:[A-Za-z0-9+/=]{16,}(?:\\n|\s)+){3,}")
+# `scheme://user:password@host`: the password must be literal text, not a variable,
+# a template placeholder or a masked value.
+_URL_CREDENTIALS = re.compile(
+    r"\b(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{1,20})://"
+    r"(?P<user>[^\s:/@'\"`<>{}$]{1,100}):(?P<password>[^\s/@'\"`<>]{1,200})@"
+    r"(?P<host>[A-Za-z0-9\[])"
+)
+_PLACEHOLDER = re.compile(
+    r"^(?:\$.*|\{\{.*\}\}|\{.*\}|%.*|<.*>|\*+|x+|\.\.\.|…|\[.*\]|_+|-+|"
+    r"(?:your|my)?_?(?:password|passwd|pass|pwd|secret|token|apikey|api_key|changeme|"
+    r"placeholder|redacted|hidden|xxxx+))$",
+    re.IGNORECASE,
+)
+# Token formats detect-secrets 1.5 does not know; all have a fixed prefix, so they are cheap to
+# look for in whole texts.
+_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b")),
+    ("GitHub token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20}\b")),
+    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Docker Hub token", re.compile(r"\bdckr_pat_[A-Za-z0-9_-]{27}\b")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}\b")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[a-z0-9]{2,8}-[A-Za-z0-9_-]{80,}")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("PyPI token", re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}")),
+)
+# The secret access key half of an AWS key pair, when named as such.
+_AWS_SECRET = re.compile(
+    r"(?i:aws_?secret_?(?:access_?)?key)[\"']?\s*[=:]\s*[\"']?(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"
+)
+
+
+def _own_hits(text: str) -> Iterator[SecretHit]:
+    for match in _PRIVATE_KEY.finditer(text):
+        if _KEY_BODY.search(match.group("body")):
+            yield _hit("private key", text, match.start(), match.end())
+    for match in _URL_CREDENTIALS.finditer(text):
+        password = match.group("password")
+        if _PLACEHOLDER.match(password) or "$" in password:
+            continue
+        yield _hit("password in URL", text, match.start("password"), match.end("password"))
+    for kind, pattern in _TOKENS:
+        for match in pattern.finditer(text):
+            yield _hit(kind, text, match.start(), match.end())
+    for match in _AWS_SECRET.finditer(text):
+        value = match.group("value")
+        if not looks_like_hash(value) and not _is_sequence(value):
+            yield _hit("AWS secret access key", text, match.start("value"), match.end("value"))
+
+
+def _hit(kind: str, text: str, start: int, end: int, detector: str = "dlint") -> SecretHit:
+    return SecretHit(kind, text[start:end], text.count("\n", 0, start), start, end, detector)
+
+
+def _is_sequence(value: str) -> bool:
+    return len(set(value)) <= 3
+
+
+# -- hashes, fingerprints, digests: never secrets -------------------------------------------
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_HASH_CONTEXT = re.compile(
+    r"(?i)(sha\d*|md5|checksum|digest|fingerprint|gpg|pgp|keyid|key_id|keyserver|recv-keys?|"
+    r"signing|integrity|hash|commit|revision|\bref\b|\brev\b|@)[^A-Za-z0-9]{0,40}$"
+)
+
+
+def looks_like_hash(value: str, before: str = "") -> bool:
+    """Whether `value` is a checksum, fingerprint, commit id or digest rather than a secret.
+
+    Hex strings of the usual hash and fingerprint lengths are hashes; so is anything written right
+    after `sha256:`, `sha512-`, `--recv-keys` and friends (`before` is the text leading up to it).
+    """
+    stripped = value.strip("\"'")
+    if _HEX.match(stripped) and len(stripped) in (8, 16, 32, 40, 56, 64, 96, 128):
+        return True
+    if re.match(r"^(sha\d{1,3}|md5)[-:]", stripped, re.IGNORECASE):
+        return True
+    return bool(before) and bool(_HASH_CONTEXT.search(before[-60:]))
+
+
+# -- detect-secrets --------------------------------------------------------------------------
+
+# detect-secrets' default plugin set (what `detect-secrets scan` enables), minus two: the
+# public-IP detector (an IP address in a Dockerfile is an address, not a credential) and the
+# private-key detector, which fires on a bare `BEGIN ... PRIVATE KEY` header (a `grep` for one);
+# `_own_hits` reports key blocks only when a key body follows the header.
+_PLUGINS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("artifactory", "ArtifactoryDetector", {}),
+    ("aws", "AWSKeyDetector", {}),
+    ("azure_storage_key", "AzureStorageKeyDetector", {}),
+    ("high_entropy_strings", "Base64HighEntropyString", {"limit": 4.5}),
+    ("basic_auth", "BasicAuthDetector", {}),
+    ("cloudant", "CloudantDetector", {}),
+    ("discord", "DiscordBotTokenDetector", {}),
+    ("github_token", "GitHubTokenDetector", {}),
+    ("gitlab_token", "GitLabTokenDetector", {}),
+    ("high_entropy_strings", "HexHighEntropyString", {"limit": 3.0}),
+    ("ibm_cloud_iam", "IbmCloudIamDetector", {}),
+    ("ibm_cos_hmac", "IbmCosHmacDetector", {}),
+    ("jwt", "JwtTokenDetector", {}),
+    ("keyword", "KeywordDetector", {}),
+    ("mailchimp", "MailchimpDetector", {}),
+    ("npm", "NpmDetector", {}),
+    ("openai", "OpenAIDetector", {}),
+    ("pypi_token", "PypiTokenDetector", {}),
+    ("sendgrid", "SendGridDetector", {}),
+    ("slack", "SlackDetector", {}),
+    ("softlayer", "SoftlayerDetector", {}),
+    ("square_oauth", "SquareOAuthDetector", {}),
+    ("stripe", "StripeDetector", {}),
+    ("telegram_token", "TelegramBotTokenDetector", {}),
+    ("twilio", "TwilioKeyDetector", {}),
+)
+_KINDS = {
+    "AWSKeyDetector": "AWS access key",
+    "Base64HighEntropyString": "high-entropy string",
+    "HexHighEntropyString": "high-entropy hex string",
+    "BasicAuthDetector": "password in URL",
+    "GitHubTokenDetector": "GitHub token",
+    "GitLabTokenDetector": "GitLab token",
+    "JwtTokenDetector": "JSON web token",
+    "KeywordDetector": "password or secret",
+    "NpmDetector": "npm token",
+    "PypiTokenDetector": "PyPI token",
+    "SlackDetector": "Slack token",
+    "StripeDetector": "Stripe key",
+}
+_FILENAME = "dlint-candidate"
+# Kept from detect-secrets' defaults: `is_invalid_file` needs a file on disk (its ad-hoc
+# `scan_line` drops it too), and network verification is never turned on.
+_DROPPED_FILTERS = ("detect_secrets.filters.common.is_invalid_file",)
+
+
+@dataclass(frozen=True)
+class _Engine:
+    plugins: tuple[Any, ...]
+    scan: Any
+    snippet: Any
+
+
+@lru_cache(maxsize=1)
+def _engine() -> _Engine:
+    """Import detect-secrets and configure its global settings, once per process."""
+    import importlib
+
+    from detect_secrets.core import scan
+    from detect_secrets.settings import get_settings
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    # detect-secrets logs skipped secrets in clear text at INFO; keep that out of any log.
+    ds_log = logging.getLogger("detect-secrets")
+    ds_log.setLevel(logging.ERROR)
+    ds_log.propagate = False
+    settings = get_settings()
+    settings.disable_filters(*_DROPPED_FILTERS)
+    plugins = []
+    for module_name, class_name, options in _PLUGINS:
+        module = importlib.import_module(f"detect_secrets.plugins.{module_name}")
+        plugins.append(getattr(module, class_name)(**options))
+    return _Engine(tuple(plugins), scan, get_code_snippet)
+
+
+@lru_cache(maxsize=8192)
+def scan_line_cached(line: str) -> tuple[tuple[str, str], ...]:
+    """detect-secrets' findings for one line: `(plugin class name, secret value)` pairs."""
+    engine = _engine()
+    scan = engine.scan
+    context = engine.snippet(lines=[line], line_number=1)
+    if scan._is_filtered_out(required_filter_parameters=["line"], filename=_FILENAME, line=line, context=context):
+        return ()
+    found: list[tuple[str, str]] = []
+    for plugin in engine.plugins:
+        for secret in scan._scan_line(plugin=plugin, filename=_FILENAME, line=line, line_number=0, context=context):
+            value = secret.secret_value
+            if value is None or scan._is_filtered_out(
+                required_filter_parameters=["context"],
+                filename=_FILENAME,
+                secret=value,
+                plugin=plugin,
+                line=line,
+                context=context,
+            ):
+                continue
+            found.append((type(plugin).__name__, value))
+    return tuple(sorted(set(found)))
+
+
+_WORTH_SCANNING = re.compile(r"[A-Za-z0-9+/=_\-]{16,}|://|(?i:pass|secret|token|key|auth|pwd)")
+
+
+def scan_text(text: str, *, detect_secrets: bool = True) -> list[SecretHit]:
+    """Secrets in `text`, sorted by offset; overlapping hits keep the most specific one.
+
+    Hashes, fingerprints and digests (see `looks_like_hash`) are not reported. Set
+    `detect_secrets=False` for our own (cheap, format-based) detectors only.
+    """
+    hits = list(_own_hits(text))
+    if detect_secrets and len(text) < 1_000_000:
+        hits.extend(_detect_secrets_hits(text))
+    return _dedupe(hits)
+
+
+def _detect_secrets_hits(text: str) -> Iterator[SecretHit]:
+    offset = 0
+    for number, line in enumerate(text.split("\n")):
+        if len(line) <= 2000 and _WORTH_SCANNING.search(line):
+            for detector, value in scan_line_cached(line.rstrip()):
+                yield from _locate(detector, value, line, offset, number)
+        offset += len(line) + 1
+
+
+def _locate(detector: str, value: str, line: str, offset: int, number: int) -> Iterator[SecretHit]:
+    start = line.find(value)
+    while start >= 0:
+        if not _suppressed(detector, value, line[:start]):
+            kind = _KINDS.get(detector, detector)
+            yield SecretHit(kind, value, number, offset + start, offset + start + len(value), detector)
+        start = line.find(value, start + len(value))
+
+
+def _suppressed(detector: str, value: str, before: str) -> bool:
+    if detector in ("Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector"):
+        return looks_like_hash(value, before) or _is_sequence(value)
+    return False
+
+
+def _rank(hit: SecretHit) -> tuple[int, int]:
+    if hit.detector == "dlint":
+        return (3, hit.end - hit.start)
+    return (1 if hit.entropy_only or hit.detector == "KeywordDetector" else 2, hit.end - hit.start)
+
+
+def _dedupe(hits: list[SecretHit]) -> list[SecretHit]:
+    kept: list[SecretHit] = []
+    for hit in sorted(hits, key=_rank, reverse=True):
+        if any(hit.start < other.end and other.start < hit.end for other in kept):
+            continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: (h.start, h.end))
