@@ -107,3 +107,134 @@ def test_json_contract() -> None:
 def test_json_without_findings_still_has_every_key() -> None:
     document = json.loads(rendered("json", Report([lint_text(CLEAN, "Dockerfile")])))
     assert document == {"version": "1.0.0", "findings": [], "errors": []}
+
+
+# --- sarif --------------------------------------------------------------------------------
+
+
+@cache
+def sarif_validator() -> Any:
+    from jsonschema.validators import validator_for
+
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)  # every $ref is internal ("#/definitions/..."): no network
+
+
+def sarif(report: Report) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(rendered("sarif", report))
+    errors = sorted(sarif_validator().iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    return document
+
+
+def test_sarif_run_rules_and_results() -> None:
+    run = sarif(sample_report())["runs"][0]
+    assert run["columnKind"] == "unicodeCodePoints"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path.cwd().as_uri().rstrip("/") + "/"
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["informationUri"]) == ("dlint", "https://dlint.dev")
+    assert [r["id"] for r in driver["rules"]] == ["DL3006", "DL3020", "DL3025", "IM201"]
+    tag = driver["rules"][0]
+    assert tag["name"] == "image-tag-missing"
+    assert tag["shortDescription"]["text"] == "FROM names an image without a tag"
+    assert tag["fullDescription"]["text"].startswith("Without a tag Docker pulls `latest`")
+    assert tag["helpUri"] == "https://dlint.dev/rules/DL3006"
+    assert tag["defaultConfiguration"] == {"level": "warning", "enabled": True}
+    assert tag["properties"]["tags"] == ["base"]
+    assert "```dockerfile\nFROM debian\n```" in tag["help"]["markdown"]
+    assert "Instead:\n    FROM debian:12.7-slim" in tag["help"]["text"]
+    assert driver["rules"][1]["defaultConfiguration"]["level"] == "error"
+    assert "**Fix:** Safe:" in driver["rules"][1]["help"]["markdown"]
+
+    results = run["results"]
+    for result in results:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [
+        ("DL3006", "warning"), ("DL3020", "error"), ("DL3025", "warning"), ("IM201", "error"), ("IM201", "error"),
+    ]  # fmt: skip
+    location = results[0]["locations"][0]["physicalLocation"]
+    assert location == {
+        "artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1, "startColumn": 6, "endLine": 1, "endColumn": 12},
+    }
+    assert "fixes" not in results[0]
+    assert results[1]["fixes"] == [
+        {
+            "description": {"text": "Replace `ADD` with `COPY`"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {"startLine": 2, "startColumn": 1, "endLine": 2, "endColumn": 4},
+                            "insertedContent": {"text": "COPY"},
+                        }
+                    ],
+                }
+            ],
+            "properties": {"safety": "safe"},
+        }
+    ]
+    assert results[2]["fixes"][0]["properties"] == {"safety": "unsafe"}
+
+
+def test_sarif_image_findings_and_unreadable_inputs() -> None:
+    run = sarif(sample_report())["runs"][0]
+    image, mapped = run["results"][3:]
+    assert image["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "app.tar", "uriBaseId": "%SRCROOT%"}}}]
+    assert image["properties"] == {"imagePath": "/root/.ssh/id_rsa", "layer": {"index": 2, "digest": DIGEST}, "historyIndex": 5}
+    assert image["message"]["text"].endswith(
+        "[image: /root/.ssh/id_rsa, layer 2 (sha256:0123456789ab), history entry 5]"
+    )
+    assert mapped["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 4, "startColumn": 1, "endLine": 4, "endColumn": 18,
+    }  # fmt: skip
+    assert mapped["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "Dockerfile"
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    [notification] = invocation["toolExecutionNotifications"]
+    assert notification["message"]["text"] == "no such file"
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "missing/Dockerfile"
+
+
+def test_sarif_fingerprints_survive_lines_inserted_above() -> None:
+    def fingerprints(text: str) -> list[tuple[str, int, str]]:
+        run = sarif(Report([lint_text(text, "Dockerfile")]))["runs"][0]
+        return [
+            (
+                r["ruleId"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                r["partialFingerprints"]["dlint/v1"],
+            )
+            for r in run["results"]
+        ]
+
+    before = fingerprints(SAMPLE)
+    after = fingerprints("# syntax=docker/dockerfile:1\n\n# build the app\n" + SAMPLE)
+    assert [line for _, line, _ in after] == [line + 3 for _, line, _ in before]
+    assert [(code, fp) for code, _, fp in after] == [(code, fp) for code, _, fp in before]
+    assert len({fp for _, _, fp in before}) == 3
+    # The same text flagged twice in one file: told apart by occurrence, still line-free.
+    twice = fingerprints("FROM debian AS a\nFROM debian AS b\n")
+    assert [fp.rsplit(":", 1)[1] for _, _, fp in twice] == ["1", "2"]
+    assert len({fp.rsplit(":", 1)[0] for _, _, fp in twice}) == 1
+    # A change in the flagged text is a different finding.
+    assert fingerprints(SAMPLE.replace("debian", "ubuntu"))[0][2] != before[0][2]
+
+
+def test_sarif_absolute_and_odd_paths(tmp_path: Path) -> None:
+    absolute = tmp_path / "my app" / "Dockerfile"
+    report = Report([lint_text(SAMPLE, str(absolute)), lint_text(SAMPLE, "./dir with space/Dockerfile")])
+    run = sarif(report)["runs"][0]
+    first = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert first == {"uri": absolute.as_uri()}
+    last = run["results"][-1]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert last == {"uri": "dir%20with%20space/Dockerfile", "uriBaseId": "%SRCROOT%"}
+    assert run["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_sarif_of_a_clean_run_is_valid() -> None:
+    run = sarif(Report([lint_text(CLEAN, "Dockerfile")]))["runs"][0]
+    assert run["results"] == [] and run["tool"]["driver"]["rules"] == []
