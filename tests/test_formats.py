@@ -62,6 +62,14 @@ def rendered(name: str, report: Report) -> str:
     return out.getvalue()
 
 
+def test_every_format_loads_and_unknown_names_fail() -> None:
+    assert set(FORMATS) == {"tty", "json", "sarif", "checkstyle", "gitlab", "github", "junit"}
+    for name in FORMATS:
+        assert callable(load(name).render)
+    with pytest.raises(UsageError, match=r"unknown format 'sarf' \(choose from tty, json, sarif"):
+        load("sarf")
+
+
 # --- json ---------------------------------------------------------------------------------
 
 
@@ -238,3 +246,151 @@ def test_sarif_absolute_and_odd_paths(tmp_path: Path) -> None:
 def test_sarif_of_a_clean_run_is_valid() -> None:
     run = sarif(Report([lint_text(CLEAN, "Dockerfile")]))["runs"][0]
     assert run["results"] == [] and run["tool"]["driver"]["rules"] == []
+
+
+# --- checkstyle ---------------------------------------------------------------------------
+
+
+def test_checkstyle_structure() -> None:
+    root = ET.fromstring(rendered("checkstyle", sample_report()))
+    assert (root.tag, root.attrib) == ("checkstyle", {"version": "4.3"})
+    files = [(f.get("name"), [dict(e.attrib) for e in f]) for f in root]
+    names = [name for name, _ in files]
+    assert names == ["Dockerfile", "clean/Dockerfile", "app.tar", "missing/Dockerfile"]
+    dockerfile = files[0][1]
+    assert [(e["line"], e["column"], e["severity"], e["source"]) for e in dockerfile] == [
+        ("1", "6", "warning", "dlint.DL3006"),
+        ("2", "5", "error", "dlint.DL3020"),
+        ("3", "5", "warning", "dlint.DL3025"),
+        ("4", "1", "error", "dlint.IM201"),  # the image finding mapped to the Dockerfile
+    ]
+    assert dockerfile[0]["message"].endswith("pin a version such as `debian:<version>`")
+    assert files[1][1] == []  # a clean file is listed, without errors
+    assert files[2][1] == [
+        {
+            "line": "1",
+            "severity": "error",
+            "message": image_finding().message + " [image: /root/.ssh/id_rsa, layer 2 (sha256:0123456789ab), history entry 5]",
+            "source": "dlint.IM201",
+        }
+    ]
+    assert files[3][1] == [{"line": "1", "severity": "error", "message": "no such file", "source": "dlint.input-error"}]
+
+
+def test_xml_formats_escape_what_xml_cannot_hold() -> None:
+    nasty = 'a <b> & "c" \'d\'\nnext\tline \x01\x1b end'
+    finding = image_finding().with_(message=nasty, path='we"ird<&>.tar', image_path=None, layer=None)
+    report = Report([LintResult('we"ird<&>.tar', [finding])])
+    checkstyle = ET.fromstring(rendered("checkstyle", report))
+    assert checkstyle[0].get("name") == 'we"ird<&>.tar'
+    message = checkstyle[0][0].get("message")
+    assert message == 'a <b> & "c" \'d\'\nnext\tline \ufffd\ufffd end [image: history entry 5]'
+    junit = ET.fromstring(rendered("junit", report))
+    [failure] = junit.iter("failure")
+    assert failure.get("message") == "IM201 " + message
+    assert failure.text == f'we"ird<&>.tar: IM201 error {message} (secret-file)'
+
+
+# --- gitlab -------------------------------------------------------------------------------
+
+
+def test_gitlab_code_quality() -> None:
+    issues = json.loads(rendered("gitlab", sample_report()))
+    assert [i["check_name"] for i in issues] == ["DL3006", "DL3020", "DL3025", "IM201", "IM201", "input-error"]
+    assert [i["severity"] for i in issues] == ["major", "critical", "major", "critical", "critical", "critical"]
+    assert issues[0] == {
+        "type": "issue",
+        "check_name": "DL3006",
+        "description": "`debian` has no tag, so every build may pull a different image; "
+        "pin a version such as `debian:<version>`",
+        "categories": ["Security"],
+        "fingerprint": issues[0]["fingerprint"],
+        "severity": "major",
+        "location": {"path": "Dockerfile", "positions": {"begin": {"line": 1, "column": 6}, "end": {"line": 1, "column": 12}}},
+    }
+    assert issues[1]["categories"] == ["Bug Risk"]
+    assert issues[3]["location"] == {"path": "app.tar", "lines": {"begin": 1}}
+    assert issues[4]["location"]["path"] == "Dockerfile"
+    assert issues[5]["location"] == {"path": "missing/Dockerfile", "lines": {"begin": 1}}
+    fingerprints = [i["fingerprint"] for i in issues]
+    assert len(set(fingerprints)) == len(fingerprints)
+    assert all(len(fp) == 32 and int(fp, 16) >= 0 for fp in fingerprints)
+    moved = json.loads(rendered("gitlab", sample_report("\n\n" + SAMPLE)))
+    assert [i["fingerprint"] for i in moved] == fingerprints
+    assert moved[0]["location"]["positions"]["begin"]["line"] == 3
+
+
+def test_gitlab_fingerprints_unique_for_repeated_text() -> None:
+    issues = json.loads(rendered("gitlab", Report([lint_text("FROM debian AS a\nFROM debian AS b\n", "Dockerfile")])))
+    assert len({i["fingerprint"] for i in issues}) == 2
+
+
+# --- github -------------------------------------------------------------------------------
+
+
+def test_github_workflow_commands() -> None:
+    lines = rendered("github", sample_report()).splitlines()
+    assert lines == [
+        "::warning file=Dockerfile,line=1,col=6,endLine=1,endColumn=12,title=DL3006 image-tag-missing::"
+        "`debian` has no tag, so every build may pull a different image; pin a version such as `debian:<version>`",
+        "::error file=Dockerfile,line=2,col=5,endLine=2,endColumn=9,title=DL3020 copy-instead-of-add::"
+        "`ADD` of local `app/` does nothing `COPY` cannot, but may also fetch or unpack; use `COPY`",
+        "::warning file=Dockerfile,line=3,col=5,endLine=3,endColumn=26,title=DL3025 json-args-recommended::"
+        "`CMD` in shell form runs under `/bin/sh -c`, so the app misses `docker stop`'s SIGTERM; "
+        'use the JSON form `CMD ["executable", "arg"]`',
+        "::error file=app.tar,title=IM201 secret-file::" + image_finding().message
+        + " [image: /root/.ssh/id_rsa, layer 2 (sha256:0123456789ab), history entry 5]",
+        "::error file=Dockerfile,line=4,col=1,endLine=4,endColumn=18,title=IM201 secret-file::"
+        + image_finding().message + " [image: /root/.ssh/id_rsa, layer 2 (sha256:0123456789ab), history entry 5]",
+        "::error file=missing/Dockerfile,title=dlint%3A input error::no such file",
+    ]  # fmt: skip
+
+
+def test_github_escaping_and_multi_line_ranges() -> None:
+    result = lint_text("FROM alpine:3.20\nCMD python \\\n  -m http.server\n", "dir:a,b/Docker%file")
+    [finding] = result.findings
+    weird = finding.with_(message="100% sure: a, b\r\nsecond line", severity=Severity.INFO)
+    [line] = rendered("github", Report([LintResult(result.path, [weird])])).splitlines()
+    assert line == (
+        "::notice file=dir%3Aa%2Cb/Docker%25file,line=2,endLine=3,title=DL3025 json-args-recommended::"
+        "100%25 sure: a, b%0D%0Asecond line"
+    )
+
+
+# --- junit --------------------------------------------------------------------------------
+
+
+def test_junit_one_case_per_file() -> None:
+    root = ET.fromstring(rendered("junit", sample_report()))
+    assert root.tag == "testsuites"
+    [suite] = root
+    expected_counts = {"tests": "4", "failures": "2", "errors": "1"}
+    assert {k: suite.get(k) for k in expected_counts} == expected_counts
+    assert {k: root.get(k) for k in expected_counts} == expected_counts
+    cases = list(suite)
+    assert [c.get("name") for c in cases] == ["Dockerfile", "clean/Dockerfile", "app.tar", "missing/Dockerfile"]
+    assert [[child.tag for child in c] for c in cases] == [
+        ["failure", "failure", "failure"], [], ["failure", "failure"], ["error"],
+    ]  # fmt: skip
+    first = cases[0][0]
+    assert first.get("type") == "DL3006"
+    assert first.get("message") == (
+        "1:6: DL3006 `debian` has no tag, so every build may pull a different image; "
+        "pin a version such as `debian:<version>`"
+    )
+    assert first.text == (
+        "Dockerfile:1:6: DL3006 warning `debian` has no tag, so every build may pull a different image; "
+        "pin a version such as `debian:<version>` (image-tag-missing)"
+    )
+    assert cases[2][1].text is not None and cases[2][1].text.startswith("Dockerfile:4:1: IM201 error ")
+    assert (cases[3][0].get("type"), cases[3][0].get("message")) == ("input-error", "no such file")
+
+
+def test_formats_keep_the_report_order() -> None:
+    report = sample_report()
+    report.results.reverse()
+    assert [c.get("name") for c in ET.fromstring(rendered("junit", report)).iter("testcase")] == [
+        "missing/Dockerfile", "app.tar", "clean/Dockerfile", "Dockerfile",
+    ]  # fmt: skip
+    codes = [f["code"] for f in json.loads(rendered("json", report))["findings"]]
+    assert codes == ["IM201", "IM201", "DL3006", "DL3020", "DL3025"]
