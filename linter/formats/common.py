@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from docklint.model.source import Range, Source
@@ -129,12 +130,17 @@ def fingerprinted(report: Report) -> Iterator[tuple[LintResult, Finding, str]]:
 
 # --- XML ----------------------------------------------------------------------------------
 
-# Characters XML 1.0 cannot carry even escaped; a Dockerfile may still contain them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@cache
+def _not_xml() -> re.Pattern[str]:
+    """Characters XML 1.0 cannot carry even escaped (a Dockerfile may still contain them).
+
+    Compiled on first use: the astral range costs ~5 ms, paid only by the XML formats.
+    """
+    return re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return _not_xml().sub("\ufffd", text)
 
 
 def xml_attr(text: str) -> str:
