@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 __all__ = ["SecretHit", "mask", "scan_text", "scan_line_cached", "looks_like_hash"]
 
@@ -50,6 +50,8 @@ def mask(value: str, kind: str) -> str:
 
     At most a quarter of the value is shown, so an eight-character password shows two.
     """
+    if value.startswith("-----BEGIN"):
+        return kind  # a key block's first characters are its header, which says nothing
     shown = value[: min(4, len(value) // 4)].replace("`", "")
     return f"{kind} `{shown}{ELLIPSIS}`" if shown else f"{kind}"
 
@@ -58,7 +60,7 @@ def mask(value: str, kind: str) -> str:
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-    r"(?P<body>(?:[^-]|-(?!----END)){0,20000}?)"
+    r"(?P<body>(?:[^-]|-(?!----(?:END|BEGIN))){0,20000}?)"
     r"(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
 )
 _KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}|(?:[A-Za-z0-9+/=]{16,}(?:\\n|\s)+){3,}")
@@ -72,9 +74,10 @@ _URL_CREDENTIALS = re.compile(
 _PLACEHOLDER = re.compile(
     r"^(?:\$.*|\{\{.*\}\}|\{.*\}|%.*|<.*>|\*+|x+|\.\.\.|…|\[.*\]|_+|-+|"
     r"(?:your|my)?_?(?:password|passwd|pass|pwd|secret|token|apikey|api_key|changeme|"
-    r"placeholder|redacted|hidden|xxxx+))$",
+    r"placeholder|redacted|hidden|none|null|empty|default|example|dummy|test|xxxx+))$",
     re.IGNORECASE,
 )
+_FAKE = re.compile(r"(?i)fake|dummy|example|sample|placeholder|changeme|change_me|your_|<|>")
 # Token formats detect-secrets 1.5 does not know; all have a fixed prefix, so they are cheap to
 # look for in whole texts.
 _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -127,7 +130,7 @@ def _is_sequence(value: str) -> bool:
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _HASH_CONTEXT = re.compile(
     r"(?i)(sha\d*|md5|checksum|digest|fingerprint|gpg|pgp|keyid|key_id|keyserver|recv-keys?|"
-    r"signing|integrity|hash|commit|revision|\bref\b|\brev\b|@)[^A-Za-z0-9]{0,40}$"
+    r"signing|integrity|hash|commit|revision|\bref\b|\brev\b|pub_?key|public|@)[^A-Za-z0-9]{0,40}$"
 )
 
 
@@ -255,39 +258,59 @@ def scan_line_cached(line: str) -> tuple[tuple[str, str], ...]:
 _WORTH_SCANNING = re.compile(r"[A-Za-z0-9+/=_\-]{16,}|://|(?i:pass|secret|token|key|auth|pwd)")
 
 
-def scan_text(text: str, *, detect_secrets: bool = True) -> list[SecretHit]:
+def scan_text(
+    text: str,
+    *,
+    detect_secrets: bool = True,
+    candidates: Sequence[tuple[int, int]] | None = None,
+) -> list[SecretHit]:
     """Secrets in `text`, sorted by offset; overlapping hits keep the most specific one.
 
-    Hashes, fingerprints and digests (see `looks_like_hash`) are not reported. Set
-    `detect_secrets=False` for our own (cheap, format-based) detectors only.
+    Our own detectors always read the whole text (they are cheap regular expressions with fixed
+    prefixes). detect-secrets reads the `candidates` spans (offset pairs into `text`), or every
+    line when None; `detect_secrets=False` skips it. Hashes, fingerprints and digests (see
+    `looks_like_hash`) are not reported.
     """
     hits = list(_own_hits(text))
     if detect_secrets and len(text) < 1_000_000:
-        hits.extend(_detect_secrets_hits(text))
+        spans = [(0, len(text))] if candidates is None else candidates
+        for start, end in spans:
+            hits.extend(_detect_secrets_hits(text, start, end))
     return _dedupe(hits)
 
 
-def _detect_secrets_hits(text: str) -> Iterator[SecretHit]:
-    offset = 0
-    for number, line in enumerate(text.split("\n")):
+def _detect_secrets_hits(text: str, start: int, end: int) -> Iterator[SecretHit]:
+    offset = start
+    for line in text[start:end].split("\n"):
         if len(line) <= 2000 and _WORTH_SCANNING.search(line):
+            line_start = text.rfind("\n", 0, offset) + 1
             for detector, value in scan_line_cached(line.rstrip()):
-                yield from _locate(detector, value, line, offset, number)
+                yield from _locate(detector, value, text, line, offset, line_start)
         offset += len(line) + 1
 
 
-def _locate(detector: str, value: str, line: str, offset: int, number: int) -> Iterator[SecretHit]:
-    start = line.find(value)
-    while start >= 0:
-        if not _suppressed(detector, value, line[:start]):
+def _locate(detector: str, value: str, text: str, line: str, offset: int, line_start: int) -> Iterator[SecretHit]:
+    found = line.find(value)
+    while found >= 0:
+        start = offset + found
+        if not _suppressed(detector, value, text[line_start:start]):
             kind = _KINDS.get(detector, detector)
-            yield SecretHit(kind, value, number, offset + start, offset + start + len(value), detector)
-        start = line.find(value, start + len(value))
+            yield SecretHit(kind, value, text.count("\n", 0, start), start, start + len(value), detector)
+        found = line.find(value, found + len(value))
+
+
+_FILE_NAME = re.compile(r"^[\w.-]*\.(?:txt|json|ya?ml|pem|key|crt|cer|conf|cfg|ini|env|properties|xml)$|^[./~]")
 
 
 def _suppressed(detector: str, value: str, before: str) -> bool:
     if detector in ("Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector"):
-        return looks_like_hash(value, before) or _is_sequence(value)
+        if looks_like_hash(value, before) or _is_sequence(value):
+            return True
+    if detector == "KeywordDetector":
+        # `SECRET_FILE=secret.txt`, `PASSWORD_PATH=/run/secrets/db`: where a secret lives.
+        return bool(_FILE_NAME.match(value) or _PLACEHOLDER.match(value) or _FAKE.search(value))
+    if detector == "BasicAuthDetector":
+        return bool(_PLACEHOLDER.match(value)) or "$" in value
     return False
 
 

@@ -6,4 +6,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.users",
     "docklint.rules.instructions",
     "docklint.rules.stages",
+    "docklint.rules.secrets",
 )
