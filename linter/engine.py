@@ -101,12 +101,19 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: is a directory") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes read from `name` as text: UTF-8, BOM kept, line ends untouched; raises InputError."""
+    from docklint.errors import InputError
+
     if b"\x00" in data[:8192]:
-        raise InputError(f"{path}: not a text file")
+        raise InputError(f"{name}: not a text file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+        raise InputError(f"{name}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
 
 
 def lint_path(path: Path, config: Config = DEFAULT, display: str | None = None) -> LintResult:
