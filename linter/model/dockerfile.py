@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from docklint.model.nodes import (
     Blank,
@@ -32,6 +32,9 @@ from docklint.model.nodes import (
 )
 from docklint.model.source import MappedText, Pos, Range, Source
 from docklint.model.variables import expand
+
+if TYPE_CHECKING:
+    from docklint.model.shell import Command, Script
 
 KEYWORDS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN "
@@ -170,6 +173,32 @@ class Dockerfile:
     def expand(self, inst: Instruction, text: str) -> tuple[str, bool]:
         """Expand build variables in `text` as seen from `inst`."""
         return expand(text, self.scope(inst), self.escape)
+
+    def scripts(self, inst: Instruction) -> list[Script]:
+        """The shell scripts a RUN runs, with their commands (cached; see `model/shell.py`)."""
+        key = ("scripts", id(inst))
+        if key not in self._cache:
+            if inst.keyword != "RUN":
+                return []
+            from docklint.model.shell import scripts_of
+
+            self._cache[key] = scripts_of(self, inst)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def commands(
+        self,
+        name: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
+        subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
+        stage: Stage | int | None = None,
+    ) -> Iterator[Command]:
+        """Simple commands of every RUN (ONBUILD's included), in file order, nested ones too.
+
+        `name` matches the command's basename or its tool (`pip` also matches `pip3`,
+        `pip3.11` and `python -m pip`); `subcommand` matches with aliases resolved (`npm i`).
+        """
+        from docklint.model.shell import iter_commands
+
+        return iter_commands(self, name, subcommand, stage)
 
 
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:

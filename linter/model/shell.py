@@ -1,0 +1,368 @@
+"""Shell analysis of RUN: scripts, simple commands and words with exact file ranges.
+
+`Dockerfile.scripts(inst)` and `Dockerfile.commands(...)` are the entry points for rules; they
+call `scripts_of` here lazily (bashlex is imported only when a RUN needs parsing). A RUN gives
+one `Script` per piece of code the build runs: the shell-form text, a heredoc body run by a POSIX
+shell, or the exec-form argument list. Each script lists its simple commands in order, nested
+ones included (`sh -c '...'`, `sudo`, `env`, `xargs`, `$(...)`, `python -m pip`); every word
+keeps its range in the file, continuation lines and heredoc bodies mapped back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
+
+from docklint.model.shell_flags import (
+    MIN_PREFIX,
+    PREFIX_TOOLS,
+    SINGLE_DASH_TOOLS,
+    SUBCOMMAND_ALIASES,
+    SUBCOMMAND_TOOLS,
+    value_flags,
+)
+from docklint.model.source import MappedText, Range
+
+if TYPE_CHECKING:
+    from docklint.model.dockerfile import Dockerfile
+    from docklint.model.nodes import Heredoc, Instruction, Stage
+
+# What happened while analysing scripts in this process (printed by `dlint --debug`).
+STATS: dict[str, int] = {
+    "scripts": 0,  # scripts analysed as POSIX shell
+    "fallback_scripts": 0,  # scripts bashlex could not parse whole
+    "fallback_segments": 0,  # segments re-parsed one by one after a failure
+    "tokenized_segments": 0,  # segments bashlex still rejected: words from the tokenizer
+    "skipped_scripts": 0,  # PowerShell/cmd scripts and non-shell heredocs (not analysed)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShellWord:
+    """One shell word. `value` is what the shell passes after quote removal, variables unexpanded.
+
+    `exact` is True when the file text at `range` is exactly `raw` (False for a word that spans a
+    line continuation or sits in a nested string with escapes: the range then still covers the
+    word, but an edit must not assume the text there equals `raw`). `offset` is the start of
+    `raw` in the command's `text`.
+    """
+
+    value: str
+    raw: str
+    range: Range
+    quoted: bool = False
+    has_expansion: bool = False  # `$var`, `${...}`, `$(...)` or backquotes outside single quotes
+    exact: bool = True
+    offset: int = 0
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """A redirection: `op` as written without the fd (`>`, `>>`, `<`, `<<`, `<<<`, `>&`, `&>`)."""
+
+    op: str
+    fd: int | None
+    target: ShellWord | None  # None when the target is an fd number bashlex resolved (`2>&1`)
+    range: Range
+
+
+@dataclass(frozen=True, slots=True)
+class ShellFlag:
+    """An option of a command as parsed for its tool: `-y`, `--no-cache-dir`, `-o value`."""
+
+    name: str  # `-y`, `--registry` (without `=value`)
+    value: str | None
+    word: ShellWord
+    value_word: ShellWord | None  # the separate value word, or None when attached or absent
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One `RUN --mount=...` flag, parsed the way BuildKit reads it (CSV of `key=value`)."""
+
+    type: str  # bind (default), cache, tmpfs, secret, ssh
+    target: str | None
+    source: str | None
+    id: str | None
+    from_: str | None
+    options: tuple[tuple[str, str | None], ...]  # every key as written, lower-cased
+    range: Range
+
+    def option(self, key: str) -> str | None:
+        for name, value in self.options:
+            if name == key:
+                return value
+        return None
+
+    @property
+    def readonly(self) -> bool:
+        return any(name in ("ro", "readonly") and value in (None, "true") for name, value in self.options)
+
+
+@dataclass(eq=False, slots=True)
+class Command:
+    """One simple command. Built by the analysis and read-only for rules.
+
+    `argv` holds the command words without assignments and redirections; `name` is the
+    basename of `argv[0]`. `nested` says how the command was reached when it is not a direct
+    part of the script (`"sh -c"`, `"sudo"`, `"env"`, `"xargs"`, `"$("`, `"python -m"`, ...),
+    with `parent` the command that runs it.
+    """
+
+    name: str
+    argv: tuple[ShellWord, ...]
+    assignments: tuple[ShellWord, ...]
+    redirects: tuple[Redirect, ...]
+    range: Range
+    text: MappedText  # the text this command was parsed from (script text or nested string)
+    start: int  # offsets of the command in `text`
+    end: int
+    nested: str | None = None
+    parent: Command | None = None
+    negated: bool = False  # `! cmd`
+    in_condition: bool = False  # in an if/while/until test, or followed by `||` (failure handled)
+    fallback: bool = False  # words came from the tokenizer, not from bashlex
+    piped_from: Command | None = None  # the command whose output this one reads through `|`
+    piped_to: Command | None = None
+    script: Script | None = None
+    instruction: Instruction | None = None
+    index: int = 0  # position in `script.commands`
+    _flags: tuple[ShellFlag, ...] | None = field(default=None, repr=False)
+    _positionals: tuple[ShellWord, ...] | None = field(default=None, repr=False)
+
+    @property
+    def args(self) -> tuple[ShellWord, ...]:
+        return self.argv[1:]
+
+    @property
+    def words(self) -> tuple[ShellWord, ...]:
+        return self.argv
+
+    @property
+    def tool(self) -> str:
+        """The name used for per-tool tables (`pip3.11` and `pip3` read as `pip`)."""
+        return tool_name(self.name)
+
+    @property
+    def source_text(self) -> str:
+        """The command as written in its (mapped) text."""
+        return self.text.text[self.start : self.end]
+
+    @property
+    def flags(self) -> tuple[ShellFlag, ...]:
+        if self._flags is None:
+            self._scan()
+        assert self._flags is not None
+        return self._flags
+
+    def positionals(self) -> tuple[ShellWord, ...]:
+        """Arguments that are neither flags nor flag values (everything after `--` included)."""
+        if self._positionals is None:
+            self._scan()
+        assert self._positionals is not None
+        return self._positionals
+
+    @property
+    def subcommand(self) -> ShellWord | None:
+        """The first operand of tools with subcommands (`install` in `apt-get -y install x`)."""
+        if self.tool not in SUBCOMMAND_TOOLS:
+            return None
+        operands = self.positionals()
+        return operands[0] if operands else None
+
+    @property
+    def subcommand_name(self) -> str | None:
+        """The subcommand with the tool's aliases resolved (`npm i` -> `install`)."""
+        word = self.subcommand
+        if word is None:
+            return None
+        return SUBCOMMAND_ALIASES.get(self.name, SUBCOMMAND_ALIASES.get(self.tool, {})).get(word.value, word.value)
+
+    def operands(self) -> tuple[ShellWord, ...]:
+        """Positionals after the subcommand (the packages of `apt-get install`)."""
+        operands = self.positionals()
+        return operands[1:] if self.subcommand is not None else operands
+
+    def flag(self, *names: str) -> ShellFlag | None:
+        """The first flag matching one of `names` (short clusters and `--flag=value` understood)."""
+        for flag in self.flags:
+            if any(_matches(self.tool, flag.name, name) for name in names):
+                return flag
+        return None
+
+    def has_flag(self, *names: str) -> bool:
+        return self.flag(*names) is not None
+
+    def flag_value(self, *names: str) -> str | None:
+        found = self.flag(*names)
+        return found.value if found is not None else None
+
+    def flag_values(self, *names: str) -> list[ShellFlag]:
+        return [f for f in self.flags if any(_matches(self.tool, f.name, name) for name in names)]
+
+    def _scan(self) -> None:
+        flags, operands = scan_flags(self.tool, self.args)
+        self._flags, self._positionals = tuple(flags), tuple(operands)
+
+
+def tool_name(name: str) -> str:
+    """`pip3.11` -> `pip`, `python3.12` -> `python`, others unchanged."""
+    base = name.rstrip("0123456789.")
+    if base in ("pip", "python", "pypy") and base != name:
+        return base
+    return name
+
+
+def _matches(tool: str, given: str, wanted: str) -> bool:
+    if given == wanted:
+        return True
+    return (
+        wanted.startswith("--")
+        and given.startswith("--")
+        and tool in PREFIX_TOOLS
+        and len(given) >= MIN_PREFIX
+        and wanted.startswith(given)
+    )
+
+
+def scan_flags(tool: str, args: tuple[ShellWord, ...]) -> tuple[list[ShellFlag], list[ShellWord]]:
+    """Split `args` into flags (with values) and operands for `tool`."""
+    takes_value = value_flags(tool)
+    single_dash = tool in SINGLE_DASH_TOOLS
+    flags: list[ShellFlag] = []
+    operands: list[ShellWord] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        text = word.value
+        i += 1
+        if text == "--":
+            operands.extend(args[i:])
+            break
+        if len(text) < 2 or text[0] != "-" or (text[1].isdigit() and tool != "apt-get"):
+            operands.append(word)
+            continue
+        if text.startswith("--") or single_dash:
+            name, eq, value = text.partition("=")
+            if not eq and name in takes_value and i < len(args):
+                flags.append(ShellFlag(name, args[i].value, word, args[i]))
+                i += 1
+            else:
+                flags.append(ShellFlag(name, value if eq else None, word, None))
+            continue
+        i = _short_cluster(text, word, args, i, takes_value, flags)
+    return flags, operands
+
+
+def _short_cluster(
+    text: str, word: ShellWord, args: tuple[ShellWord, ...], i: int, takes_value: frozenset[str], flags: list[ShellFlag]
+) -> int:
+    """Read `-qy`, `-ofile`, `-o file`, `-q=2`; returns the index of the next unread arg."""
+    for k in range(1, len(text)):
+        name = "-" + text[k]
+        rest = text[k + 1 :]
+        if rest.startswith("="):
+            flags.append(ShellFlag(name, rest[1:], word, None))
+            return i
+        if name in takes_value:
+            if rest:
+                flags.append(ShellFlag(name, rest, word, None))
+            elif i < len(args):
+                flags.append(ShellFlag(name, args[i].value, word, args[i]))
+                return i + 1
+            else:
+                flags.append(ShellFlag(name, None, word, None))
+            return i
+        flags.append(ShellFlag(name, None, word, None))
+    return i
+
+
+@dataclass(eq=False, slots=True)
+class Script:
+    """A piece of shell code run by one RUN: the shell-form text, a heredoc body or exec form.
+
+    `kind` is `run`, `heredoc` or `exec`. `shell` is `posix`, `powershell`, `cmd` or `other`
+    (from the stage's SHELL; for exec form `posix` when it runs `sh -c`, else `none`); only
+    POSIX scripts are analysed. `interpreter` names a heredoc's non-shell interpreter
+    (`python3`), whose body is not parsed. `shell_options` come from SHELL's flags,
+    `set_options` add every top-level `set` in the script (long names: `errexit`, `nounset`,
+    `xtrace`, `pipefail`, ...).
+    """
+
+    instruction: Instruction
+    text: MappedText
+    kind: str
+    shell: str
+    shell_argv: tuple[str, ...]
+    commands: tuple[Command, ...] = ()
+    interpreter: str | None = None
+    heredoc: Heredoc | None = None
+    fallback: bool = False
+    shell_options: frozenset[str] = frozenset()
+    set_options: frozenset[str] = frozenset()
+    mounts: tuple[Mount, ...] = ()
+    _set_points: tuple[tuple[int, frozenset[str], frozenset[str]], ...] = ()
+
+    @property
+    def analysed(self) -> bool:
+        """True when the commands were analysed (POSIX shell scripts and exec form)."""
+        return self.interpreter is None and (self.shell == "posix" or self.kind == "exec")
+
+    @property
+    def has_pipe(self) -> bool:
+        return any(c.piped_to is not None for c in self.commands)
+
+    @property
+    def uses_pipefail(self) -> bool:
+        return "pipefail" in self.set_options
+
+    def options_at(self, command: Command) -> frozenset[str]:
+        """Shell options in effect when `command` runs (SHELL flags, then earlier `set`s)."""
+        options = set(self.shell_options)
+        for index, added, removed in self._set_points:
+            if index >= command.index:
+                break
+            options |= added
+            options -= removed
+        return frozenset(options)
+
+    def cache_mount(self, *targets: str) -> Mount | None:
+        """The first `--mount=type=cache` whose target is one of `targets` (any when none given)."""
+        for mount in self.mounts:
+            if mount.type == "cache" and (not targets or (mount.target or "").rstrip("/") in targets):
+                return mount
+        return None
+
+
+def scripts_of(df: Dockerfile, inst: Instruction) -> list[Script]:
+    """Analyse one RUN instruction (uncached; use `Dockerfile.scripts`)."""
+    from docklint.model.shell_scripts import build_scripts
+
+    return build_scripts(df, inst)
+
+
+def iter_commands(
+    df: Dockerfile,
+    name: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
+    subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
+    stage: Stage | int | None = None,
+) -> Iterator[Command]:
+    """Commands of every RUN (ONBUILD bodies included), optionally filtered."""
+    from docklint.model.dockerfile import iter_with_onbuild
+
+    names = {name} if isinstance(name, str) else set(name) if name is not None else None
+    subs = {subcommand} if isinstance(subcommand, str) else set(subcommand) if subcommand is not None else None
+    stage_index = stage if isinstance(stage, int) or stage is None else stage.index
+    for inst in iter_with_onbuild(df.instructions):
+        if inst.keyword != "RUN" or (stage_index is not None and inst.stage_index != stage_index):
+            continue
+        for script in df.scripts(inst):
+            for command in script.commands:
+                if names is not None and command.name not in names and command.tool not in names:
+                    continue
+                if subs is not None and command.subcommand_name not in subs:
+                    continue
+                yield command

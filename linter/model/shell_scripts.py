@@ -1,0 +1,352 @@
+"""Which scripts a RUN instruction runs, with which shell, options and mounts.
+
+Mimics BuildKit's dispatchRun
+(https://github.com/moby/buildkit/blob/master/frontend/dockerfile/dockerfile2llb/convert.go):
+`RUN <<EOF` alone runs the heredoc body with the shell (or with its `#!` interpreter); any
+other heredoc RUN runs the first line with the bodies appended, so a body is code only when it
+feeds a shell (`RUN bash <<EOF`) or an interpreter (`RUN python3 <<EOF`); `cat <<EOF > f`
+bodies are data. The shell comes from the stage's last SHELL (inherited through `FROM stage`),
+else `/bin/sh -c`, or `cmd /S /C` on Windows base images.
+"""
+
+from __future__ import annotations
+
+import csv
+import posixpath
+import re
+from typing import TYPE_CHECKING
+
+from docklint.model.shell import STATS, Command, Mount, Script, ShellWord
+from docklint.model.shell_parse import Builder, make_word
+from docklint.model.shell_wrappers import POSIX_SHELLS, shell_script_word
+from docklint.model.source import MappedText
+
+if TYPE_CHECKING:
+    from docklint.model.dockerfile import Dockerfile
+    from docklint.model.nodes import Heredoc, Instruction, Stage
+
+DEFAULT_SHELL = ("/bin/sh", "-c")
+WINDOWS_SHELL = ("cmd", "/S", "/C")
+_WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc20\d\d", re.IGNORECASE)
+_SIMPLE_HEREDOC = re.compile(r"\s*<<-?([\"']?)[A-Za-z0-9_][A-Za-z0-9_.\-]*\1\s*")
+_OPTION_LETTERS = {
+    "e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob", "n": "noexec",
+    "a": "allexport", "E": "errtrace", "C": "noclobber", "b": "notify", "h": "hashall", "T": "functrace",
+    "m": "monitor", "B": "braceexpand", "H": "histexpand", "P": "physical", "k": "keyword", "t": "onecmd",
+}
+
+
+def build_scripts(df: Dockerfile, inst: Instruction) -> list[Script]:
+    mounts = parse_mounts(inst)
+    if inst.json_args is not None:
+        return [_exec_script(inst, mounts)]
+    shell_argv = shell_for(df, inst)
+    shell = classify(shell_argv[0]) if shell_argv else "other"
+    options = shell_options(shell_argv) if shell == "posix" else frozenset()
+    base = dict(instruction=inst, shell=shell, shell_argv=shell_argv, shell_options=options, mounts=mounts)
+    heredocs = inst.heredocs
+    if heredocs and len(heredocs) == 1 and _SIMPLE_HEREDOC.fullmatch(inst.args.text):
+        heredoc = heredocs[0]
+        interpreter = _shebang(heredoc.interpreter)
+        text = body_text(heredoc)
+        script = Script(text=text, kind="heredoc", heredoc=heredoc, interpreter=interpreter, **base)  # type: ignore[arg-type]
+        return [analyse(script)]
+    text = with_bodies(inst) if heredocs else inst.args
+    script = analyse(Script(text=text, kind="run", **base))  # type: ignore[arg-type]
+    scripts = [script]
+    if heredocs and script.analysed:
+        scripts.extend(_fed_heredocs(script, heredocs, base))
+    return scripts
+
+
+def analyse(script: Script, builder: Builder | None = None) -> Script:
+    """Parse a script's commands (POSIX shells only) and fill in the derived fields."""
+    if not script.analysed:
+        STATS["skipped_scripts"] += 1
+        return script
+    STATS["scripts"] += 1
+    if builder is None:
+        builder = Builder()
+        builder.parse(script.text)
+    commands = _dedup(builder.commands)
+    points: list[tuple[int, frozenset[str], frozenset[str]]] = []
+    for index, command in enumerate(commands):
+        command.index = index
+        command.script = script
+        command.instruction = script.instruction
+        if command.name == "set" and command.nested is None:
+            added, removed = set_changes(command.args)
+            points.append((index, added, removed))
+    script.commands = tuple(commands)
+    script.fallback = builder.fallback
+    script._set_points = tuple(points)
+    options = set(script.shell_options)
+    for _, added, _removed in points:
+        options |= added
+    script.set_options = frozenset(options)
+    return script
+
+
+def _dedup(commands: list[Command]) -> list[Command]:
+    """Drop a command seen twice (a `$(...)` inside `sh -c "..."` is parsed by both shells)."""
+    seen: set[tuple[object, str]] = set()
+    kept: list[Command] = []
+    for command in commands:
+        key = (command.range, command.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(command)
+    return kept
+
+
+def _exec_script(inst: Instruction, mounts: tuple[Mount, ...]) -> Script:
+    args = inst.args
+    builder = Builder()
+    builder.exec_text = args
+    argv = [_exec_word(args, start, end) for start, end in _exec_spans(inst)]
+    runs_shell = bool(argv) and posixpath.basename(argv[0].value) in POSIX_SHELLS and shell_script_word(tuple(argv[1:])) is not None
+    script = Script(instruction=inst, text=args, kind="exec", shell="posix" if runs_shell else "none",
+                    shell_argv=tuple(w.value for w in argv[:1]), mounts=mounts)
+    if argv:
+        builder.add(args, [], argv, [], argv[0].offset, argv[-1].offset + len(argv[-1].raw), None, None, 0)
+    return analyse(script, builder)
+
+
+def _exec_spans(inst: Instruction) -> list[tuple[int, int]]:
+    import json
+
+    text = inst.args.text
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for value in inst.json_args or ():
+        encoded = json.dumps(value, ensure_ascii=False)
+        found = text.find(encoded, position)
+        if found < 0:
+            found = text.find('"', position)
+            end = _json_string_end(text, found) if found >= 0 else len(text)
+        else:
+            end = found + len(encoded)
+        found = max(found, 0)
+        spans.append((found, end))
+        position = end
+    return spans
+
+
+def _json_string_end(text: str, start: int) -> int:
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _exec_word(args: MappedText, start: int, end: int) -> ShellWord:
+    from docklint.model.shell_wrappers import json_offsets
+    from docklint.model.shell_words import contiguous
+
+    raw = args.text[start:end]
+    value, _ = json_offsets(raw)
+    return ShellWord(value, raw, args.range(start, end), True, False, contiguous(args, start, end), start)
+
+
+def _fed_heredocs(script: Script, heredocs: tuple[Heredoc, ...], base: dict[str, object]) -> list[Script]:
+    """Heredoc bodies that a command of the first line reads as a program."""
+    found: list[Script] = []
+    for heredoc in heredocs:
+        reader = _reader(script, heredoc.delimiter)
+        if reader is None:
+            continue
+        if reader.name in POSIX_SHELLS and not reader.positionals():
+            fed = Script(text=body_text(heredoc), kind="heredoc", heredoc=heredoc, **base)  # type: ignore[arg-type]
+            found.append(analyse(fed))
+        elif reader.tool in _INTERPRETERS or reader.name in _INTERPRETERS:
+            fed = Script(text=body_text(heredoc), kind="heredoc", heredoc=heredoc, interpreter=reader.name, **base)  # type: ignore[arg-type]
+            found.append(analyse(fed))
+    return found
+
+
+_INTERPRETERS = frozenset(
+    "python pypy perl ruby node nodejs php lua Rscript pwsh powershell tclsh awk gawk psql mysql sqlite3 "
+    "fish osascript groovy jshell julia".split()
+)
+
+
+def _reader(script: Script, delimiter: str) -> Command | None:
+    for command in script.commands:
+        for redirect in command.redirects:
+            if redirect.op.startswith("<<") and redirect.op != "<<<" and redirect.target is not None:
+                if redirect.target.value == delimiter:
+                    return command
+    return None
+
+
+def _shebang(interpreter: str | None) -> str | None:
+    """The non-POSIX-shell program of a `#!` line (`#!/usr/bin/env python3` -> `python3`)."""
+    if interpreter is None:
+        return None
+    words = interpreter.split()
+    if not words:
+        return None
+    program = posixpath.basename(words[0])
+    if program == "env":
+        rest = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+        program = posixpath.basename(rest[0]) if rest else "env"
+    return None if program in POSIX_SHELLS else program
+
+
+def body_text(heredoc: Heredoc) -> MappedText:
+    """The body as the shell reads it: tabs stripped for `<<-`, carriage returns blanked."""
+    body = heredoc.body
+    if not heredoc.strip_tabs and "\r" not in body.text:
+        return body
+    parts: list[str] = []
+    pieces: list[tuple[int, int]] = []
+    length = 0
+    line_start = 0
+    text = body.text
+    while line_start < len(text):
+        newline = text.find("\n", line_start)
+        line_end = len(text) if newline < 0 else newline + 1
+        skip = line_start
+        if heredoc.strip_tabs:
+            while skip < line_end and text[skip] == "\t":
+                skip += 1
+        chunk = text[skip:line_end].replace("\r", " ")
+        if chunk:
+            pieces.append((length, body.source_offset(skip)))
+            parts.append(chunk)
+            length += len(chunk)
+        line_start = line_end
+    if not pieces:
+        return body
+    return MappedText("".join(parts), body.source, tuple(pieces))
+
+
+def with_bodies(inst: Instruction) -> MappedText:
+    """The first line followed by each heredoc body and terminator, as the shell receives it."""
+    args = inst.args
+    source = args.source
+    parts = [args.text]
+    pieces = list(args.pieces)
+    length = len(args.text)
+    newline_at = source.offset(args.range(0, len(args.text)).end)
+    for heredoc in inst.heredocs:
+        pieces.append((length, newline_at))
+        parts.append("\n")
+        length += 1
+        body = heredoc.body
+        for text_start, source_start in body.pieces:
+            pieces.append((length + text_start, source_start))
+        parts.append(body.text.replace("\r", " "))
+        length += len(body.text)
+        if heredoc.end_range is None:
+            break
+        end_start = source.offset(heredoc.end_range.start)
+        terminator = source.text[end_start : source.offset(heredoc.end_range.end)]
+        pieces.append((length, end_start))
+        parts.append(terminator + "\n")
+        length += len(terminator) + 1
+        newline_at = source.offset(heredoc.end_range.end)
+    return MappedText("".join(parts), source, tuple(pieces))
+
+
+def shell_for(df: Dockerfile, inst: Instruction) -> tuple[str, ...]:
+    """The SHELL in effect for `inst`: the stage's last SHELL before it, then earlier stages."""
+    stage: Stage | None = df.stage_of(inst)
+    limit = inst.index
+    seen: set[int] = set()
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        for other in reversed(stage.instructions):
+            if other.index < limit and other.keyword == "SHELL" and other.json_args:
+                return other.json_args
+        if stage.base_stage is None:
+            break
+        stage = df.stages[stage.base_stage]
+        limit = 1 << 30
+    if stage is not None and stage.base is not None and _WINDOWS_BASE.search(stage.base.text):
+        return WINDOWS_SHELL
+    return DEFAULT_SHELL
+
+
+def classify(program: str) -> str:
+    name = program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    if name in POSIX_SHELLS:
+        return "posix"
+    if name in ("powershell", "pwsh"):
+        return "powershell"
+    if name == "cmd":
+        return "cmd"
+    return "other"
+
+
+def shell_options(argv: tuple[str, ...]) -> frozenset[str]:
+    """Options set by the SHELL's own flags (`["/bin/bash", "-eo", "pipefail", "-c"]`)."""
+    added, _ = set_changes(tuple(ShellWord(a, a, _NOWHERE) for a in argv[1:] if a != "-c"))
+    return added
+
+
+def set_changes(args: tuple[ShellWord, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Options a `set` command turns on and off: `-eux`, `+e`, `-o pipefail`, `-euxo pipefail`."""
+    added: set[str] = set()
+    removed: set[str] = set()
+    i = 0
+    while i < len(args):
+        text = args[i].value
+        i += 1
+        if len(text) < 2 or text[0] not in "-+" or text == "--":
+            continue
+        target = added if text[0] == "-" else removed
+        other = removed if text[0] == "-" else added
+        for letter in text[1:]:
+            if letter in "oO":
+                if i < len(args):
+                    name = args[i].value
+                    target.add(name)
+                    other.discard(name)
+                    i += 1
+            elif letter in _OPTION_LETTERS:
+                target.add(_OPTION_LETTERS[letter])
+                other.discard(_OPTION_LETTERS[letter])
+    return frozenset(added), frozenset(removed)
+
+
+def parse_mounts(inst: Instruction) -> tuple[Mount, ...]:
+    """The RUN's `--mount` flags (BuildKit reads each as one CSV record of `key=value` fields)."""
+    mounts: list[Mount] = []
+    for flag in inst.flag_values("mount"):
+        try:
+            fields = next(csv.reader([flag.value or ""]), [])
+        except csv.Error:
+            fields = (flag.value or "").split(",")
+        options: list[tuple[str, str | None]] = []
+        for item in fields:
+            key, eq, value = item.partition("=")
+            options.append((key.strip().lower(), value if eq else None))
+        values = {k: v for k, v in options}
+        mount_type = (values.get("type") or "bind").lower()
+        target = values.get("target") or values.get("dst") or values.get("destination")
+        mount_id = values.get("id")
+        if mount_type == "cache" and mount_id is None:
+            mount_id = target
+        mounts.append(
+            Mount(mount_type, target, values.get("source") or values.get("src"), mount_id, values.get("from"),
+                  tuple(options), flag.range)
+        )
+    return tuple(mounts)
+
+
+def _nowhere() -> object:
+    from docklint.model.source import Pos, Range
+
+    return Range(Pos(0, 0), Pos(0, 0))
+
+
+_NOWHERE = _nowhere()
+
+__all__ = ["build_scripts", "classify", "make_word", "parse_mounts", "set_changes", "shell_for"]
