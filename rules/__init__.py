@@ -7,4 +7,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.instructions",
     "docklint.rules.stages",
     "docklint.rules.secrets",
+    "docklint.rules.context_rules",
 )

@@ -43,14 +43,31 @@ def _config(case: dict[str, Any], code: str) -> Config:
     return Config(**{**config.__dict__, "extend_select": (*config.extend_select, code)})
 
 
+def _context(case: dict[str, Any], tmp_path: Path) -> str | None:
+    """`files:` (path -> content; a path ending in `/` is an empty folder) becomes a build context."""
+    if "files" not in case:
+        return case.get("context")
+    root = tmp_path / "context"
+    root.mkdir()
+    for name, content in (case["files"] or {}).items():
+        target = root / name
+        if name.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content or "", encoding="utf-8")
+    return str(root)
+
+
 @pytest.mark.parametrize(("code", "case"), _load())
-def test_rule_case(code: str, case: dict[str, Any]) -> None:
+def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     rule = registry().by_code[code]
     config = _config(case, code)
     text = case["dockerfile"]
     if case.get("crlf"):
         text = text.replace("\n", "\r\n")
-    result = lint_text(text, "Dockerfile", config, context_dir=case.get("context"), rules=[rule])
+    context_dir = _context(case, tmp_path)
+    result = lint_text(text, "Dockerfile", config, context_dir=context_dir, rules=[rule])
     got = [f for f in result.findings if f.code == code]
     expected = case["expect"]
     assert len(got) == len(expected), [f"{f.range.start}: {f.message}" for f in got]
