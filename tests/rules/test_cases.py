@@ -82,6 +82,8 @@ def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
             assert end.col + 1 == want["end_col"], finding.message
         if "message" in want:
             assert want["message"] in finding.message
+        if "severity" in want:
+            assert finding.severity == want["severity"], finding.message
     outcome = fix_text(text, "Dockerfile", config, unsafe=True, rules=[rule])
     if "fixed" in case:
         fixed = case["fixed"].replace("\n", "\r\n") if case.get("crlf") else case["fixed"]
