@@ -41,19 +41,34 @@ STATS: dict[str, int] = {
 class ShellWord:
     """One shell word. `value` is what the shell passes after quote removal, variables unexpanded.
 
-    `exact` is True when the file text at `range` is exactly `raw` (False for a word that spans a
-    line continuation or sits in a nested string with escapes: the range then still covers the
-    word, but an edit must not assume the text there equals `raw`). `offset` is the start of
-    `raw` in the command's `text`.
+    `raw` is the word as written, at `offset` in `text` (the script or nested string it was
+    parsed from); `range` is its place in the file, computed on access. `exact` is True when
+    the file text at `range` is exactly `raw` (False for a word that spans a line continuation
+    or sits in a nested string with escapes: the range still covers the word, but an edit must
+    not assume the text there equals `raw`).
     """
 
     value: str
     raw: str
-    range: Range
+    text: MappedText = field(compare=False, repr=False)
+    offset: int = 0
     quoted: bool = False
     has_expansion: bool = False  # `$var`, `${...}`, `$(...)` or backquotes outside single quotes
-    exact: bool = True
-    offset: int = 0
+
+    @property
+    def range(self) -> Range:
+        return self.text.range(self.offset, self.offset + len(self.raw))
+
+    @property
+    def end(self) -> int:
+        """The offset just after the word in `text`."""
+        return self.offset + len(self.raw)
+
+    @property
+    def exact(self) -> bool:
+        from docklint.model.shell_words import contiguous
+
+        return contiguous(self.text, self.offset, self.offset + len(self.raw))
 
     def __str__(self) -> str:
         return self.value
@@ -66,7 +81,13 @@ class Redirect:
     op: str
     fd: int | None
     target: ShellWord | None  # None when the target is an fd number bashlex resolved (`2>&1`)
-    range: Range
+    text: MappedText = field(compare=False, repr=False)
+    start: int = 0
+    end: int = 0
+
+    @property
+    def range(self) -> Range:
+        return self.text.range(self.start, self.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +137,6 @@ class Command:
     argv: tuple[ShellWord, ...]
     assignments: tuple[ShellWord, ...]
     redirects: tuple[Redirect, ...]
-    range: Range
     text: MappedText  # the text this command was parsed from (script text or nested string)
     start: int  # offsets of the command in `text`
     end: int
@@ -132,6 +152,11 @@ class Command:
     index: int = 0  # position in `script.commands`
     _flags: tuple[ShellFlag, ...] | None = field(default=None, repr=False)
     _positionals: tuple[ShellWord, ...] | None = field(default=None, repr=False)
+
+    @property
+    def range(self) -> Range:
+        """From the first assignment or word to the last word or redirection, in the file."""
+        return self.text.range(self.start, self.end)
 
     @property
     def args(self) -> tuple[ShellWord, ...]:

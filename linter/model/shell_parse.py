@@ -14,7 +14,6 @@ from typing import Any
 from docklint.model.shell import STATS, Command, Redirect, ShellWord
 from docklint.model.shell_words import (
     RESERVED,
-    contiguous,
     is_redirect,
     segments,
     skip_expansion,
@@ -26,7 +25,13 @@ from docklint.model.source import MappedText
 
 MAX_DEPTH = 6
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
+# Constructs bashlex 0.18 never parses (`case`, `[[`, arithmetic, arrays, `time`): a script
+# with one goes straight to the per-segment path instead of failing a whole parse first.
+_UNSUPPORTED = re.compile(r"(?:^|[\s;&|(])(?:case|time|\[\[|\(\()\s|\$\(\(|[A-Za-z0-9_]=\(")
+_PLAIN = re.compile(r"[^\\'\"$`]*")  # no quotes, escapes or expansions: value == raw
+_CACHE_SIZE = 4096
 _bashlex: Any = None
+_parsed: dict[str, Any] = {}
 
 
 def load_bashlex() -> Any:
@@ -37,6 +42,25 @@ def load_bashlex() -> Any:
 
         _bashlex = import_bashlex()
     return _bashlex
+
+
+def parse_cached(text: str) -> Any:
+    """bashlex's trees for `text`, or None when it cannot parse it; cached by text.
+
+    RUN scripts repeat across files and across re-lints in the editor, and bashlex is the
+    bulk of the analysis time.
+    """
+    if text in _parsed:
+        return _parsed[text]
+    bashlex = load_bashlex()
+    try:
+        trees = bashlex.parse(text)
+    except Exception:  # bashlex raises ParsingError, NotImplementedError and worse
+        trees = None
+    if len(_parsed) >= _CACHE_SIZE:
+        _parsed.pop(next(iter(_parsed)))
+    _parsed[text] = trees
+    return trees
 
 
 class Builder:
@@ -53,10 +77,8 @@ class Builder:
         """Parse `text`; returns the direct commands it produced (nested ones are recorded too)."""
         if depth > MAX_DEPTH or not text.text.strip():
             return []
-        bashlex = load_bashlex()
-        try:
-            trees = bashlex.parse(text.text)
-        except Exception:  # bashlex raises ParsingError, NotImplementedError and worse
+        trees = parse_cached(text.text) if not _UNSUPPORTED.search(text.text) else None
+        if trees is None:
             return self._fallback(text, nested, parent, depth)
         walker = _Walker(self, text, 0, nested, parent, depth)
         for tree in trees:
@@ -66,7 +88,6 @@ class Builder:
     def _fallback(self, text: MappedText, nested: str | None, parent: Command | None, depth: int) -> list[Command]:
         self.fallback = True
         STATS["fallback_scripts"] += depth == 0
-        bashlex = load_bashlex()
         direct: list[Command] = []
         previous_op = ""
         for start, end, op in segments(text.text):
@@ -78,11 +99,10 @@ class Builder:
                 previous_op = op
                 continue
             produced: list[Command] | None = None
-            try:
-                trees = bashlex.parse(text.text[start:end])
-            except Exception:
+            trees = parse_cached(text.text[start:end])
+            if trees is None:
                 produced = self._tokenized(text, start, end, nested, parent, depth, cond or op == "||", negated)
-            if produced is None:
+            else:
                 walker = _Walker(self, text, start, nested, parent, depth, cond or op == "||")
                 for tree in trees:
                     walker.walk(tree)
@@ -113,7 +133,7 @@ class Builder:
                 if is_redirect(raw):
                     target = make_word(text, *spans[k + 1]) if k + 1 < len(spans) else None
                     last = spans[k + 1][1] if k + 1 < len(spans) else e
-                    redirects.append(_redirect(raw, target, text.range(s, last)))
+                    redirects.append(_redirect(raw, target, text, s, last))
                     k += 2
                     continue
                 if raw in "()":
@@ -147,7 +167,6 @@ class Builder:
             argv=tuple(argv),
             assignments=tuple(assignments),
             redirects=tuple(redirects),
-            range=text.range(start, end),
             text=text,
             start=start,
             end=end,
@@ -296,7 +315,7 @@ class _Walker:
             target = make_word(self.text, self.base + output.pos[0], self.base + output.pos[1])
         fd = node.input if isinstance(node.input, int) else None
         start, end = self.base + node.pos[0], self.base + node.pos[1]
-        return Redirect(node.type, fd, target, self.text.range(start, end))
+        return Redirect(node.type, fd, target, self.text, start, end)
 
     def redirect(self, node: Any, owner: Command | None) -> None:
         output = node.output
@@ -326,15 +345,17 @@ def _children(node: Any) -> list[Any]:
 
 def make_word(text: MappedText, start: int, end: int) -> ShellWord:
     raw = text.text[start:end]
+    if _PLAIN.fullmatch(raw):
+        return ShellWord(raw, raw, text, start)
     value, _, quoted, expansion = unquote(raw)
-    return ShellWord(value, raw, text.range(start, end), quoted, expansion, contiguous(text, start, end), start)
+    return ShellWord(value, raw, text, start, quoted, expansion)
 
 
-def _redirect(raw: str, target: ShellWord | None, rng: Any) -> Redirect:
+def _redirect(raw: str, target: ShellWord | None, text: MappedText, start: int, end: int) -> Redirect:
     digits = ""
     while raw and raw[0].isdigit():
         digits, raw = digits + raw[0], raw[1:]
-    return Redirect(raw, int(digits) if digits else None, target, rng)
+    return Redirect(raw, int(digits) if digits else None, target, text, start, end)
 
 
 def link(left: Command, right: Command) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from docklint.model.shell import STATS, Command, Mount, Script, ShellWord
 from docklint.model.shell_parse import Builder, make_word
 from docklint.model.shell_wrappers import POSIX_SHELLS, shell_script_word
-from docklint.model.source import MappedText
+from docklint.model.source import MappedText, Source
 
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
@@ -92,7 +92,7 @@ def _dedup(commands: list[Command]) -> list[Command]:
     seen: set[tuple[object, str]] = set()
     kept: list[Command] = []
     for command in commands:
-        key = (command.range, command.name)
+        key = (command.text.source_offset(command.start), command.text.source_offset(max(command.end - 1, command.start)), command.name)
         if key in seen:
             continue
         seen.add(key)
@@ -147,11 +147,10 @@ def _json_string_end(text: str, start: int) -> int:
 
 def _exec_word(args: MappedText, start: int, end: int) -> ShellWord:
     from docklint.model.shell_wrappers import json_offsets
-    from docklint.model.shell_words import contiguous
 
     raw = args.text[start:end]
     value, _ = json_offsets(raw)
-    return ShellWord(value, raw, args.range(start, end), True, False, contiguous(args, start, end), start)
+    return ShellWord(value, raw, args, start, True, False)
 
 
 def _fed_heredocs(script: Script, heredocs: tuple[Heredoc, ...], base: dict[str, object]) -> list[Script]:
@@ -288,6 +287,7 @@ def classify(program: str) -> str:
 def shell_options(argv: tuple[str, ...]) -> frozenset[str]:
     """Options set by the SHELL's own flags (`["/bin/bash", "-eo", "pipefail", "-c"]`)."""
     added, _ = set_changes(tuple(ShellWord(a, a, _NOWHERE) for a in argv[1:] if a != "-c"))
+
     return added
 
 
@@ -341,12 +341,6 @@ def parse_mounts(inst: Instruction) -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
-def _nowhere() -> object:
-    from docklint.model.source import Pos, Range
-
-    return Range(Pos(0, 0), Pos(0, 0))
-
-
-_NOWHERE = _nowhere()
+_NOWHERE = MappedText("", Source(""), ((0, 0),))
 
 __all__ = ["build_scripts", "classify", "make_word", "parse_mounts", "set_changes", "shell_for"]
