@@ -1,11 +1,16 @@
-"""Rules about build stages and how they refer to each other."""
+"""Rules about build stages and how they refer to each other, plus the helpers that find
+where a stage is used (`FROM <stage>`, `COPY --from`, `RUN --mount=from=`)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile
-from docklint.rule import Context, Finding, Severity, rule
+from docklint.model.dockerfile import Dockerfile, copy_paths
+from docklint.model.nodes import Instruction, Stage
+from docklint.model.source import Range
+from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
 
 
 @rule(
@@ -33,3 +38,351 @@ def duplicate_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(stage.name_range, name=stage.name, line=seen[key] + 1)
         else:
             seen[key] = stage.from_.keyword_range.start.line
+
+
+# -- where stages are used ---------------------------------------------------------------
+
+_MOUNT_FROM = re.compile(r"(?:^|,)[ \t]*from=([^,\"' \t]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class StageRef:
+    """A place that names a stage (or an image): `FROM x`, `COPY --from=x`, `--mount=...,from=x`."""
+
+    inst: Instruction
+    kind: str  # "from", "copy" or "mount"
+    written: str  # as written in the file
+    value: str  # expanded with the build variables the instruction sees
+    resolved: bool  # False when a variable in it has no known value
+    range: Range  # of the written text
+
+
+def stage_refs(df: Dockerfile) -> list[StageRef]:
+    """Every stage reference in the file, in order (cached on the model)."""
+    key = ("stage_refs",)
+    cached = df._cache.get(key)
+    if cached is None:
+        cached = list(_stage_refs(df))
+        df._cache[key] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _stage_refs(df: Dockerfile) -> Iterator[StageRef]:
+    for inst in df.instructions:
+        if inst.keyword == "FROM" and inst.stage_index >= 0:
+            stage = df.stages[inst.stage_index]
+            if stage.base_text:
+                value, resolved = _expand(df, inst, stage.base_text, global_only=True)
+                yield StageRef(inst, "from", stage.base_text, value, resolved, stage.base_range)
+        elif inst.keyword == "COPY":
+            flag = inst.flag("from")
+            if flag is not None and flag.value and flag.value_range is not None:
+                value, resolved = _expand(df, inst, flag.value)
+                yield StageRef(inst, "copy", flag.value, value, resolved, flag.value_range)
+        elif inst.keyword == "RUN":
+            for flag in inst.flag_values("mount"):
+                if flag.value_range is None:
+                    continue
+                raw = df.source.slice(flag.value_range)
+                base = df.source.offset(flag.value_range.start)
+                for match in _MOUNT_FROM.finditer(raw):
+                    rng = Range(df.source.pos(base + match.start(1)), df.source.pos(base + match.end(1)))
+                    value, resolved = _expand(df, inst, match.group(1))
+                    yield StageRef(inst, "mount", match.group(1), value, resolved, rng)
+
+
+def _expand(df: Dockerfile, inst: Instruction, text: str, global_only: bool = False) -> tuple[str, bool]:
+    if "$" not in text:
+        return text, True
+    if global_only:
+        from docklint.model.variables import expand
+
+        return expand(text, df.global_scope(), df.escape)
+    return df.expand(inst, text)
+
+
+def referenced_stage(df: Dockerfile, ref: StageRef) -> Stage | None:
+    """The stage a reference resolves to (by name, case-insensitive, or by index), if any."""
+    if not ref.resolved:
+        return None
+    if ref.kind == "from":
+        stage = df.stages[ref.inst.stage_index]
+        return df.stages[stage.base_stage] if stage.base_stage is not None else None
+    lowered = ref.value.lower()
+    for stage in df.stages:
+        if stage.name is not None and stage.name.lower() == lowered:
+            return stage
+    if ref.value.isdigit() and int(ref.value) < len(df.stages):
+        return df.stages[int(ref.value)]
+    return None
+
+
+def stage_usage(df: Dockerfile) -> tuple[set[int], bool]:
+    """Indexes of the stages some other stage uses, and whether a reference could not be resolved."""
+    used: set[int] = set()
+    unknown = False
+    for ref in stage_refs(df):
+        if not ref.resolved:
+            unknown = True
+            continue
+        target = referenced_stage(df, ref)
+        if target is not None and target.index != ref.inst.stage_index:
+            used.add(target.index)
+    return used, unknown
+
+
+def image_stages(df: Dockerfile) -> list[Stage]:
+    """Stages that end up as images: the last one and any that no other stage builds on or copies
+    from (candidates for `--target`). Builder stages are left out."""
+    used, _unknown = stage_usage(df)
+    return [s for s in df.stages if s.index == len(df.stages) - 1 or s.index not in used]
+
+
+def stage_has(df: Dockerfile, stage: Stage, keyword: str) -> bool:
+    """Whether the stage, or a stage in this file it builds on, has an instruction of `keyword`."""
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        if any(True for _ in current.of(keyword)):
+            return True
+        current = df.stages[current.base_stage] if current.base_stage is not None else None
+    return False
+
+
+def rename_stage_edits(df: Dockerfile, stage: Stage, new_name: str, *, keep_from: bool = False) -> list[TextEdit]:
+    """Edits that rename a stage and every reference that spells its name (not its index)."""
+    assert stage.name is not None and stage.name_range is not None
+    edits = [TextEdit.replace(stage.name_range, new_name)]
+    lowered = stage.name.lower()
+    for ref in stage_refs(df):
+        if ref.written.lower() != lowered or (ref.kind == "from" and keep_from):
+            continue
+        if referenced_stage(df, ref) is stage:
+            edits.append(TextEdit.replace(ref.range, new_name))
+    return edits
+
+
+def copy_from(df: Dockerfile, inst: Instruction) -> StageRef | None:
+    for ref in stage_refs(df):
+        if ref.inst is inst and ref.kind == "copy":
+            return ref
+    return None
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+@rule(
+    code="DL3022",
+    name="copy-from-unknown-stage",
+    severity=Severity.WARNING,
+    summary="COPY --from names no earlier stage",
+    message="`--from={name}` names no earlier stage, so it is pulled as an image; point it at a "
+    "stage defined above (`FROM ... AS {name}`) or, if it is an image, pin a tag (`{name}:<version>`)",
+    rationale=(
+        "A `--from` value that matches no stage is silently treated as an image name: a typo in a "
+        "stage name pulls whatever image has that name, or fails late in the build. Stage names "
+        "match case-insensitively, as in BuildKit (hadolint compares them case-sensitively); a "
+        "value with a tag or digest is taken as a deliberate image reference."
+    ),
+    bad="FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=biuld /out/app /usr/bin/app",
+    good="FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=build /out/app /usr/bin/app",
+)
+def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst in df.of("COPY"):
+        ref = copy_from(df, inst)
+        current = inst.stage_index
+        if ref is None or not ref.resolved or not ref.value or current < 0:
+            continue
+        value = ref.value
+        if value.isdigit():
+            if int(value) > current:
+                yield ctx.finding(
+                    ref.range,
+                    message=f"`--from={value}` points at stage {value}, which does not come before "
+                    "this one; copy from an earlier stage",
+                )
+            continue
+        if ":" in value or "@" in value:
+            continue  # an image reference with a tag or digest
+        lowered = value.lower()
+        names = [s.name.lower() if s.name else None for s in df.stages]
+        if lowered in names[: current + 1]:
+            continue
+        if lowered in names[current + 1 :]:
+            yield ctx.finding(
+                ref.range,
+                message=f"`--from={value}` names a stage defined further down, which the classic "
+                "builder rejects and readers do not expect; move that stage above this one",
+            )
+            continue
+        yield ctx.finding(ref.range, name=value)
+
+
+@rule(
+    code="DL3023",
+    name="copy-from-own-stage",
+    severity=Severity.ERROR,
+    summary="COPY --from refers to the stage it is in",
+    message="`--from={name}` names the stage this `COPY` is in, which cannot copy from itself; "
+    "copy from an earlier stage",
+    rationale=(
+        "A stage cannot read files from its own result while it is being built: BuildKit stops "
+        "with a circular dependency. Usually the wrong stage name was typed. dlint also catches "
+        "the stage's own index (`--from=1` inside stage 1), which hadolint does not."
+    ),
+    bad="FROM golang:1.23 AS build\nCOPY --from=build /src /src",
+    good="FROM golang:1.23 AS deps\nFROM golang:1.23 AS build\nCOPY --from=deps /src /src",
+)
+def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst in df.of("COPY"):
+        ref = copy_from(df, inst)
+        stage = df.stage_of(inst)
+        if ref is None or stage is None or not ref.resolved:
+            continue
+        own_name = stage.name is not None and ref.value.lower() == stage.name.lower()
+        own_index = ref.value.isdigit() and int(ref.value) == stage.index
+        if own_name or own_index:
+            yield ctx.finding(ref.range, name=ref.value)
+
+
+@rule(
+    code="DL3067",
+    name="copy-entire-filesystem",
+    severity=Severity.WARNING,
+    summary="COPY --from copies a whole filesystem",
+    message="`COPY --from={stage} / /` copies the other stage's entire filesystem over this one, "
+    "with its package databases, caches and shells; copy only the paths the image needs",
+    rationale=(
+        "Copying `/` onto `/` replaces this stage's files wholesale with another stage's, build "
+        "tools and caches included. The result is as large as the builder and mixes two "
+        "distributions' package databases. Copy the directories the runtime needs instead."
+    ),
+    bad="FROM debian:12 AS build\nRUN make install\nFROM gcr.io/distroless/base-debian12\nCOPY --from=build / /",
+    good="FROM debian:12 AS build\nRUN make install\nFROM gcr.io/distroless/base-debian12\n"
+    "COPY --from=build /usr/local/bin/app /usr/local/bin/app",
+    tags=("bloat",),
+)
+def copy_entire_filesystem(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst in df.of("COPY"):
+        flag = inst.flag("from")
+        if flag is None:
+            continue
+        sources, dest = copy_paths(inst)
+        if dest is None or dest.value != "/":
+            continue
+        for source in sources:
+            if source.value == "/":
+                yield ctx.finding(source.range, stage=flag.value or "")
+                break
+
+
+@rule(
+    code="DF420",
+    name="unused-stage",
+    severity=Severity.INFO,
+    summary="A stage that no other stage uses and that is not the last one",
+    message="stage `{name}` is not the last stage and no later `FROM`, `COPY --from` or "
+    "`--mount=from=` uses it, so a default build skips it; remove it, or build it on purpose "
+    "with `--target {name}`",
+    rationale=(
+        "BuildKit builds only the stages the target needs. A stage nothing refers to is dead code "
+        "for a default build: it still has to be read and maintained, and its instructions look "
+        "as if they shaped the image. Stages meant to be built with `--target` (tests, dev "
+        "images) are the exception; ignore the finding for those. dlint stays silent when a "
+        "reference uses a variable it cannot resolve."
+    ),
+    bad="FROM node:22 AS deps\nRUN npm ci\nFROM node:22 AS build\nRUN npm run build\n"
+    "FROM nginx:1.27\nCOPY --from=build /app/dist /usr/share/nginx/html",
+    good="FROM node:22 AS build\nRUN npm ci && npm run build\n"
+    "FROM nginx:1.27\nCOPY --from=build /app/dist /usr/share/nginx/html",
+)
+def unused_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    used, unknown = stage_usage(df)
+    if unknown:
+        return
+    for stage in df.stages[:-1]:
+        if stage.index in used:
+            continue
+        rng = stage.name_range or stage.from_.keyword_range
+        yield ctx.finding(rng, name=stage.name or str(stage.index))
+
+
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+def _new_stage_name(df: Dockerfile, stage: Stage) -> str:
+    taken = {s.name.lower() for s in df.stages if s.name}
+    base = stage.base.name if stage.base is not None else ""
+    candidate = base.lower() if _STAGE_NAME.match(base.lower()) else ""
+    if not candidate or candidate in taken or candidate in ("scratch", "context"):
+        candidate = f"stage-{stage.index}"
+    suffix = 1
+    name = candidate
+    while name in taken:
+        suffix += 1
+        name = f"{candidate}-{suffix}"
+    return name
+
+
+@rule(
+    code="DF501",
+    name="copy-from-stage-index",
+    severity=Severity.STYLE,
+    summary="COPY --from refers to a stage by its position",
+    message="`--from={index}` refers to stage {index} by position, which silently changes meaning "
+    "when stages are added or moved; name the stage and use `--from={name}`",
+    rationale=(
+        "Stage indexes count `FROM` lines. Inserting a stage above shifts every index, and "
+        "`--from=1` then copies from a different stage without any error. A name says which "
+        "stage is meant and survives reordering."
+    ),
+    bad="FROM golang:1.23\nRUN go build -o /app\nFROM alpine:3.20\nCOPY --from=0 /app /app",
+    good="FROM golang:1.23 AS build\nRUN go build -o /app\nFROM alpine:3.20\nCOPY --from=build /app /app",
+    fix_safety="Safe: the same stage is referenced by name; an unnamed stage gets a name "
+    "(its base image's name, or `stage-N`) that nothing else uses.",
+)
+def copy_from_stage_index(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst in df.of("COPY"):
+        ref = copy_from(df, inst)
+        if ref is None or not ref.written.isdigit() or int(ref.written) >= inst.stage_index:
+            continue
+        target = df.stages[int(ref.written)]
+        if target.name is not None:
+            name = target.name
+            edits = [TextEdit.replace(ref.range, name)]
+        else:
+            name = _new_stage_name(df, target)
+            keyword = "as" if target.from_.keyword_raw.islower() else "AS"
+            edits = [
+                TextEdit.insert(target.from_.args_range.end, f" {keyword} {name}"),
+                TextEdit.replace(ref.range, name),
+            ]
+        fix = Fix.safe(f"Use the stage name `{name}`", *edits)
+        yield ctx.finding(ref.range, fix=fix, index=ref.written, name=name)
+
+
+@rule(
+    code="DF502",
+    name="digest-without-tag",
+    severity=Severity.STYLE,
+    summary="FROM pins an image by digest with no tag beside it",
+    message="`{image}` is pinned by digest alone, so readers cannot tell which version it is; "
+    "write the tag too (`{name}:<tag>@sha256:...`), the digest still decides",
+    rationale=(
+        "A digest makes the base reproducible, but `sha256:3f5a...` says nothing about the "
+        "version inside, and tools that propose updates cannot tell which release line to follow. "
+        "With `image:tag@digest` the digest still wins and the tag documents it."
+    ),
+    bad="FROM alpine@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d",
+    good="FROM alpine:3.20.3@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d",
+    tags=("base",),
+)
+def digest_without_tag(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for stage in df.stages:
+        base = stage.base
+        if base is None or "$" in stage.base_text or base.digest is None or base.tag is not None:
+            continue
+        name = stage.base_text.split("@", 1)[0]
+        yield ctx.finding(stage.base_range, image=stage.base_text, name=name)
