@@ -8,4 +8,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.stages",
     "docklint.rules.secrets",
     "docklint.rules.context_rules",
+    "docklint.rules.buildkit",
 )
