@@ -9,4 +9,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.secrets",
     "docklint.rules.context_rules",
     "docklint.rules.buildkit",
+    "docklint.rules.correctness",
 )
