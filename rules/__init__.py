@@ -10,4 +10,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.context_rules",
     "docklint.rules.buildkit",
     "docklint.rules.correctness",
+    "docklint.rules.process",
 )
