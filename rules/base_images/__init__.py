@@ -1,4 +1,6 @@
-"""Rules about base images: tags, pinning and where images come from."""
+"""Rules about base images: tags and pinning of FROM. The package's other modules hold the
+rules about registries (`registries.py`), end-of-life and bloated bases (`lifecycle.py`) and
+remote ADD sources (`remote.py`)."""
 
 from __future__ import annotations
 
@@ -57,3 +59,65 @@ def image_tag_latest(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             continue
         if base.tag == "latest" and base.digest is None:
             yield ctx.finding(stage.base_range, image=stage.base_text)
+
+
+@rule(
+    code="DF201",
+    name="base-image-not-digest-pinned",
+    severity=Severity.INFO,
+    summary="FROM uses a tag without an `@sha256:` digest (only with `require-digest` or `strict`)",
+    message="`{image}` is pinned by tag only, and tags can be moved to other images; "
+    "append its digest: `{image}@sha256:<digest>`",
+    rationale=(
+        "A tag is a mutable pointer: the publisher (or anyone who compromises the registry "
+        "account) can point it at a different image, and the next build silently uses it. A "
+        "digest names exactly one image. Digest pinning needs a process to refresh the digests "
+        "(Renovate, Dependabot), so this rule only reports when `require-digest: true` or "
+        "`strict: true` is configured."
+    ),
+    bad="FROM python:3.12-slim",
+    good="FROM python:3.12-slim@sha256:2f4a9e1cd1c1ae8b7c49b3c3c5a5f4b8e4c1a4e95a1b3c7d9e0f2a4b6c8d0e2f",
+    tags=("base",),
+)
+def base_image_not_digest_pinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    if not (ctx.config.require_digest or ctx.config.strict):
+        return
+    for stage in df.stages:
+        base = stage.base
+        if base is None or base.digest is not None or "@" in stage.base_text:
+            continue
+        if stage.base_unresolved:
+            continue  # the image comes from a build argument without a default
+        yield ctx.finding(stage.base_range, image=stage.base_text)
+
+
+@rule(
+    code="DF202",
+    name="from-arg-default-unpinned",
+    severity=Severity.WARNING,
+    summary="FROM takes its image from an ARG whose default is untagged or `latest`",
+    message="`{written}` resolves to `{image}` by default, which {problem}, so builds without "
+    "`--build-arg` pull whatever is newest; give the ARG a pinned default such as `{name}:<version>`",
+    rationale=(
+        "DL3006 and DL3007 cannot see through variables: `ARG BASE=node` then `FROM ${BASE}` "
+        "pulls `node:latest` unless every build passes `--build-arg`. The default is what local "
+        "builds, CI jobs that forget the argument, and other readers get."
+    ),
+    bad="ARG BASE=node\nFROM ${BASE}",
+    good="ARG BASE=node:22.11-bookworm-slim\nFROM ${BASE}",
+    tags=("base",),
+)
+def from_arg_default_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for stage in df.stages:
+        base = stage.base
+        if base is None or "$" not in stage.base_text or stage.base_unresolved or base.digest is not None:
+            continue
+        if base.tag is None:
+            problem = "has no tag"
+        elif base.tag == "latest":
+            problem = "uses the `latest` tag"
+        else:
+            continue
+        yield ctx.finding(
+            stage.base_range, written=stage.base_text, image=base.text, problem=problem, name=base.short_name
+        )

@@ -1,0 +1,172 @@
+"""Rules about what a base image is: past its end of life (data in `rules/data/eol.yaml`), or a
+full-size image where a lighter variant exists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Iterator
+
+from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import ImageRef, Stage
+from docklint.rule import Context, Finding, Severity, rule
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfLife:
+    name: str
+    eol: dt.date
+    source: str
+
+
+@cache
+def _table() -> tuple[list[tuple[str, list[tuple[re.Pattern[str], EndOfLife]]]], list[tuple[re.Pattern[str], EndOfLife]]]:
+    from docklint.rules._data import load
+
+    data = load("eol.yaml")
+    images = [
+        (repo, [(re.compile(e["tags"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries])
+        for repo, entries in data["images"].items()
+    ]
+    variants = [(re.compile(e["pattern"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in data["variants"]]
+    return images, variants
+
+
+def end_of_life(ref: ImageRef) -> EndOfLife | None:
+    """The end-of-life entry a base image's tag falls under, if any (whatever today's date)."""
+    images, variants = _table()
+    tag = ref.tag or "latest"
+    written = ref.short_name
+    for repo, releases in images:
+        if written != repo and not ("*" in repo and fnmatch.fnmatchcase(written, repo)):
+            continue
+        for pattern, entry in releases:
+            if pattern.fullmatch(tag):
+                return entry
+    for pattern, entry in variants:
+        if pattern.search(tag):
+            return entry
+    return None
+
+
+@rule(
+    code="DF204",
+    name="base-image-eol",
+    severity=Severity.WARNING,
+    summary="FROM a distribution or runtime release that is past its end of life",
+    message="{image} is {release}, which stopped getting security updates on {eol}; move to a "
+    "supported release",
+    rationale=(
+        "Once a distribution or language release reaches its end of life, newly found "
+        "vulnerabilities in it stay unfixed, and the image only accumulates CVEs. Upgrading the "
+        "base is the only fix. The end-of-life dates ship with dlint (`rules/data/eol.yaml`, each "
+        "with its source) and are compared with today's date (the `today` setting overrides it)."
+    ),
+    bad="FROM centos:7",
+    good="FROM rockylinux:9",
+    tags=("base",),
+)
+def base_image_eol(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    today = ctx.config.date
+    for stage in df.stages:
+        if stage.base is None or stage.base_unresolved:
+            continue
+        entry = end_of_life(stage.base)
+        if entry is not None and entry.eol < today:
+            image = f"`{stage.base_text}`"
+            if "$" in stage.base_text:
+                image += f" (`{stage.base.text}`)"
+            yield ctx.finding(stage.base_range, image=image, release=entry.name, eol=entry.eol.isoformat())
+
+
+# -- DF301 -----------------------------------------------------------------------------------------
+
+# Official images whose default variant is a full distribution, the lighter variant to suggest,
+# tag words that mark a variant as light already, and what makes the default heavy. `debian`,
+# `ubuntu` and `fedora` are left out: their full images are only tens of megabytes above the
+# minimal ones. `buildpack-deps` is left out: on real files it is the base of language images
+# that are meant to be the full variant.
+TOOLCHAIN = "a full Debian with compilers and development headers"
+HEAVY: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "python": ("`python:<version>-slim`", ("slim", "alpine", "windowsservercore", "nanoserver"), TOOLCHAIN),
+    "node": ("`node:<version>-slim` or `-alpine`", ("slim", "alpine", "windowsservercore", "nanoserver"), TOOLCHAIN),
+    "ruby": ("`ruby:<version>-slim`", ("slim", "alpine"), TOOLCHAIN),
+    "perl": ("`perl:<version>-slim`", ("slim",), TOOLCHAIN),
+    "elixir": ("`elixir:<version>-slim` or `-alpine`", ("slim", "alpine"), TOOLCHAIN),
+    "haskell": ("`haskell:<version>-slim`", ("slim",), TOOLCHAIN),
+    "golang": (
+        "a multi-stage build with a `distroless/static` or `alpine` final stage",
+        ("windowsservercore", "nanoserver"),
+        "the whole Go toolchain",
+    ),
+    "rust": (
+        "a multi-stage build with a `debian:<release>-slim` or distroless final stage",
+        (),
+        "the whole Rust toolchain",
+    ),
+    "openjdk": ("`eclipse-temurin:<version>-jre`", ("jre", "alpine", "slim", "windowsservercore", "nanoserver"), "a full JDK"),
+    "eclipse-temurin": ("`eclipse-temurin:<version>-jre`", ("jre",), "a full JDK"),
+    "amazoncorretto": ("a JRE image such as `eclipse-temurin:<version>-jre`", ("jre", "headless"), "a full JDK"),
+    "maven": ("a multi-stage build with a `eclipse-temurin:<version>-jre` final stage", (), "Maven and a full JDK"),
+    "gradle": ("a multi-stage build with a `eclipse-temurin:<version>-jre` final stage", (), "Gradle and a full JDK"),
+}
+
+
+# Final stages named with one of these words (split on `-`, `_`, `.`), and files in folders or
+# with names holding one, build tools, CI helpers or development environments, not a shipped image.
+NOT_SHIPPED = frozenset(
+    "dev devel develop development devcontainer devenv envs lint test tests testing ci build builder "
+    "tools debug validate vendor generate gen update updates outdated hack tilt onbuild".split()
+)
+_WORDS = re.compile(r"[-_./\\]+")
+
+
+def _not_shipped(df: Dockerfile, stage: Stage) -> bool:
+    words = set(_WORDS.split((stage.name or "").lower())) | set(_WORDS.split(df.path.lower()))
+    return bool(words & NOT_SHIPPED)
+
+
+def _final_base(df: Dockerfile, stage: Stage) -> Stage:
+    seen = {stage.index}
+    while stage.base_stage is not None and stage.base_stage not in seen:
+        stage = df.stages[stage.base_stage]
+        seen.add(stage.index)
+    return stage
+
+
+@rule(
+    code="DF301",
+    name="bloated-base-image",
+    severity=Severity.INFO,
+    summary="The final stage is built on a full-size image that has a lighter variant",
+    message="the final image is built on `{image}`, which carries {why} the application does not "
+    "need at run time; use {lighter} for the image you ship",
+    rationale=(
+        "Full images such as `python:3.12` or `node:22` carry a whole Debian with compilers and "
+        "development headers: several hundred megabytes more to pull and store, and more "
+        "packages for scanners to flag. The slim, alpine, JRE or distroless variants run the same "
+        "application; build in the full image and copy the result into a light one."
+    ),
+    bad="FROM python:3.12\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]",
+    good="FROM python:3.12-slim\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]",
+    tags=("bloat", "base"),
+)
+def bloated_base_image(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    final = df.final_stage
+    if final is None or _not_shipped(df, final):
+        return
+    root = _final_base(df, final)
+    ref = root.base
+    if ref is None or root.base_unresolved or ref.registry != "docker.io" or not ref.repository.startswith("library/"):
+        return
+    heavy = HEAVY.get(ref.name)
+    if heavy is None:
+        return
+    lighter, light_words, why = heavy
+    tag = (ref.tag or "latest").lower()
+    if any(word in tag for word in light_words):
+        return
+    yield ctx.finding(final.base_range, image=root.base_text, lighter=lighter, why=why)

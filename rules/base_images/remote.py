@@ -1,0 +1,133 @@
+"""Rules about what ADD fetches: remote files without a checksum, git refs that can move, and
+local archives that ADD unpacks implicitly."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from docklint.model.dockerfile import Dockerfile, copy_paths, iter_with_onbuild
+from docklint.model.nodes import Instruction, Word
+from docklint.rule import Context, Finding, Severity, rule
+
+HTTP = re.compile(r"^https?://", re.IGNORECASE)
+# What BuildKit's ADD reads as a git repository (frontend/dockerfile/dockerfile2llb, gitutil):
+# `git@host:path`, `git://`, `ssh://`, or an http(s) URL whose path ends in `.git`.
+GIT = re.compile(r"^(?:git@[^:]+:|git://|ssh://|https?://[^#]+\.git(?:[#/?]|$))", re.IGNORECASE)
+COMMIT_IN_PATH = re.compile(r"/[0-9a-f]{40}(?:[0-9a-f]{24})?/")
+COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+def git_ref(url: str) -> tuple[str, bool]:
+    """The ref a git URL asks for and whether it is a full commit id.
+
+    Both BuildKit spellings: `repo.git#ref:subdir` and the query form
+    `repo.git?ref=...&commit=...&checksum=...` (a `commit` or `checksum` pins by itself).
+    """
+    base, _hash, fragment = url.partition("#")
+    if fragment:
+        ref = fragment.split(":", 1)[0]
+        return ref, bool(COMMIT.match(ref.lower()))
+    _path, _q, query = base.partition("?")
+    params = dict(part.partition("=")[::2] for part in query.split("&") if part)
+    for key in ("commit", "checksum"):
+        if COMMIT.match(params.get(key, "").lower()):
+            return params[key], True
+    ref = params.get("ref") or params.get("tag") or params.get("branch") or ""
+    return ref, bool(COMMIT.match(ref.lower()))
+
+
+def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
+    """ADD sources (ONBUILD ones included) with variables expanded where known."""
+    for inst in iter_with_onbuild(df.instructions):
+        if inst.keyword != "ADD":
+            continue
+        sources, _dest = copy_paths(inst)
+        for word in sources:
+            value = word.value
+            if "$" in value:
+                value = df.expand(inst, value)[0]
+            yield inst, word, value
+
+
+@rule(
+    code="DF110",
+    name="add-remote-url-without-checksum",
+    severity=Severity.WARNING,
+    summary="ADD downloads a URL without `--checksum`",
+    message="`ADD {url}` trusts whatever the server returns, and the file can change between "
+    "builds; add `--checksum=sha256:<digest>` so the build fails when it does",
+    rationale=(
+        "A remote file can be replaced on the server, or in transit when fetched over plain "
+        "http, and ADD would copy the new content without a word. `ADD --checksum` (BuildKit, "
+        "Dockerfile syntax 1.6+) verifies the download against a known digest."
+    ),
+    bad="FROM alpine:3.20\nADD https://example.com/tool.tar.gz /opt/",
+    good="FROM alpine:3.20\nADD --checksum=sha256:24454f830cdd571e2c4ad3b5ed3e7a1f2a9e1b9b0f4b2e6c9d6e0f1a2b3c4d5e "
+    "https://example.com/tool.tar.gz /opt/",
+    history=True,
+)
+def add_remote_url_without_checksum(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst, word, value in add_sources(df):
+        if not HTTP.match(value) or GIT.match(value) or inst.flag("checksum") is not None:
+            continue
+        if COMMIT_IN_PATH.search(value.split("?", 1)[0]):
+            continue  # `.../raw/<commit>/file`: the URL itself names immutable content
+        yield ctx.finding(word.range, url=word.value)
+
+
+@rule(
+    code="DF111",
+    name="add-git-ref-unpinned",
+    severity=Severity.WARNING,
+    summary="ADD of a git repository at a branch or tag instead of a commit",
+    message="`ADD {url}` takes {ref}, which can point at other commits later; pin a full commit "
+    "(`#<40-hex-sha>`) or add `--checksum=<commit>`",
+    rationale=(
+        "Branches move with every push and tags can be re-pointed, so the same Dockerfile builds "
+        "different code over time, and a compromised repository flows straight into the image. "
+        "A full commit id names one tree; BuildKit also checks `ADD --checksum` against the commit."
+    ),
+    bad="FROM alpine:3.20\nADD https://github.com/moby/buildkit.git#v0.16.0 /src",
+    good="FROM alpine:3.20\nADD https://github.com/moby/buildkit.git#2a7d2b4f7e6d4b1c9a8f0e3d5c7b9a1e2f4d6c8b /src",
+    history=True,
+)
+def add_git_ref_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    for inst, word, value in add_sources(df):
+        if not GIT.match(value) or inst.flag("checksum") is not None:
+            continue
+        ref, pinned = git_ref(value)
+        if pinned:
+            continue
+        described = f"the ref `{ref}`" if ref else "the default branch"
+        yield ctx.finding(word.range, url=word.value, ref=described)
+
+
+@rule(
+    code="DF112",
+    name="add-local-archive",
+    severity=Severity.INFO,
+    enabled=False,
+    summary="ADD of a local archive, which it unpacks implicitly (opt-in)",
+    message="`ADD {source}` unpacks the archive into the image without saying so; extract it "
+    "explicitly (`RUN --mount=type=bind,source={source},target=/tmp/a tar -xf /tmp/a ...`) or "
+    "use `ADD --unpack=true` to make the intent visible",
+    rationale=(
+        "ADD silently extracts local tar archives, including whatever paths and links they "
+        "contain, so a tampered archive writes files where it likes. CIS Docker 4.9 and Checkov "
+        "prefer COPY for everything; this is the opposite opinion to DL3010, so it is opt-in."
+    ),
+    bad="FROM alpine:3.20\nADD rootfs.tar.gz /",
+    good="FROM alpine:3.20\nRUN --mount=type=bind,source=rootfs.tar.gz,target=/tmp/rootfs.tar.gz \\\n"
+    "    tar -xzf /tmp/rootfs.tar.gz -C /",
+)
+def add_local_archive(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    from docklint.rules.instructions import is_archive, is_url
+
+    for inst, word, value in add_sources(df):
+        if is_url(value) or GIT.match(value) or not is_archive(value):
+            continue
+        unpack = inst.flag("unpack")
+        if unpack is not None and (unpack.value or "true").lower() == "true":
+            continue
+        yield ctx.finding(word.range, source=word.value)
