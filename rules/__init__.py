@@ -15,4 +15,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.buildkit",
     "docklint.rules.correctness",
     "docklint.rules.process",
+    "docklint.rules.variables",
 )
