@@ -16,4 +16,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.correctness",
     "docklint.rules.process",
     "docklint.rules.variables",
+    "docklint.rules.labels",
 )
