@@ -20,6 +20,7 @@ def main() -> None:
     files = [CORPUS / row.split("\t", 1)[0] for row in rows if row]
     parsed = [parse(f.read_text(encoding="utf-8", errors="replace"), str(f)) for f in files]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     from docklint.model import shell_parse
 
     shell_parse.load_bashlex()
@@ -35,10 +36,11 @@ def main() -> None:
                 commands += len(script.commands)
                 fallback += script.fallback
     done = time.perf_counter()
+    cpu = time.process_time() - cpu_started
     from docklint.model.shell import STATS
 
     print(f"files {len(files)}  RUN {runs}  scripts {scripts}  commands {commands}  fallback scripts {fallback}")
-    print(f"bashlex import {1000 * (imported - started):.0f} ms  analysis {done - imported:.2f} s")
+    print(f"bashlex import {1000 * (imported - started):.0f} ms  analysis {done - imported:.2f} s (CPU {cpu:.2f} s)")
     print("stats", STATS)
 
 

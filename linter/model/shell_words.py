@@ -175,8 +175,9 @@ def word_end(text: str, i: int, end: int) -> int:
     return min(i, end)
 
 
-def segments(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
-    """Split `text[start:end]` at top-level `&&`, `||`, `;`, `|`, `&` and newlines.
+def segments(text: str, start: int = 0, end: int | None = None, pipes: bool = True) -> list[tuple[int, int, str]]:
+    """Split `text[start:end]` at top-level `&&`, `||`, `;`, `;;`, `&`, newlines and (with
+    `pipes`) `|`.
 
     Returns `(start, end, operator_after)`; quotes and substitutions are never split. Comments
     (`#` at the start of a word) run to the end of the line and are dropped.
@@ -199,7 +200,7 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[tuple[in
         if two in ("&&", "||", ";;"):
             parts.append((seg_start, i, two))
             i = seg_start = i + 2
-        elif ch in ";\n" or (ch == "|" and two != "|&") or (ch == "&" and text[i - 1 : i] not in "<>" and two != "&>"):
+        elif ch in ";\n" or (pipes and ch == "|" and two != "|&") or (ch == "&" and text[i - 1 : i] not in "<>" and two != "&>"):
             parts.append((seg_start, i, ch))
             i = seg_start = i + 1
         elif ch in "<>()&|":
