@@ -195,7 +195,7 @@ def tls_off(kv: KeyValue) -> bool:
     code="DF114",
     name="tls-verify-disabled-env",
     severity=Severity.ERROR,
-    summary="ENV or ARG switches off a tool's TLS certificate checks",
+    summary="ENV, ARG or an `export` in RUN switches off a tool's TLS certificate checks",
     message="`{name}={value}` makes {tool} accept any TLS certificate, so downloads can be "
     "tampered with in transit; remove it and install the CA certificate the tool needs",
     rationale=(
@@ -211,6 +211,7 @@ def tls_off(kv: KeyValue) -> bool:
     history=True,
 )
 def tls_verify_disabled_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    found: list[Finding] = []
     for inst in iter_with_onbuild(df.instructions):
         if inst.keyword not in ("ENV", "ARG"):
             continue
@@ -219,7 +220,28 @@ def tls_verify_disabled_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             if not tls_off(kv):
                 continue
             fix = Fix.unsafe(f"Remove `{kv.key}`", _remove_pair(inst, pairs, kv))
-            yield ctx.finding(kv.range, fix=fix, name=kv.key, value=kv.value, tool=_tool(kv.key))
+            found.append(ctx.finding(kv.range, fix=fix, name=kv.key, value=kv.value, tool=_tool(kv.key)))
+    found.extend(_shell_assignments(df, ctx))
+    yield from sorted(found, key=lambda f: f.range.start)
+
+
+EXPORTERS = frozenset({"export", "declare", "typeset"})
+
+
+def _shell_assignments(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    """`export NODE_TLS_REJECT_UNAUTHORIZED=0`, `GIT_SSL_NO_VERIFY=1 git clone ...` in RUN."""
+    seen: set[Range] = set()
+    for command in df.commands():
+        words = list(command.assignments)
+        if command.name in EXPORTERS:
+            words.extend(w for w in command.args if "=" in w.value)
+        for word in words:
+            name, _eq, value = word.value.partition("=")
+            check = TLS_OFF.get(name.upper())
+            if check is None or not check(value) or word.range in seen:
+                continue
+            seen.add(word.range)
+            yield ctx.finding(word.range, name=name, value=value, tool=_tool(name))
 
 
 def _tool(name: str) -> str:
