@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from docklint.model.shell import Command, ShellFlag, ShellWord
+from docklint.model.source import Range
 
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
@@ -78,7 +79,7 @@ class PackageSpec:
     release: str | None = None  # apt `pkg/release`, apk `pkg@tag`
 
     @property
-    def range(self):  # type: ignore[no-untyped-def]
+    def range(self) -> Range:
         return self.word.range
 
     @property
@@ -376,3 +377,12 @@ _READERS = {
     "apt": _apt, "apk": _apk, "rpm": _rpm, "zypper": _zypper, "pip": _pip, "conda": _conda,
     "npm": _npm, "gem": _gem, "go": _go, "cargo": _cargo,
 }
+
+
+def specs_for(command: Command, words: list[ShellWord]) -> list[PackageSpec]:
+    """Read `words` as operands of `command`'s install (words from an expanded variable, say)."""
+    manager = _manager(command)
+    if manager is None:
+        return []
+    family = MANAGERS[manager][0]
+    return _READERS[family](command, manager, words)

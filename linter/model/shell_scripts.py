@@ -89,7 +89,7 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
 
 def _dedup(commands: list[Command]) -> list[Command]:
     """Drop a command seen twice (a `$(...)` inside `sh -c "..."` is parsed by both shells)."""
-    seen: set[tuple[object, str]] = set()
+    seen: set[tuple[int, int, str]] = set()
     kept: list[Command] = []
     for command in commands:
         key = (command.text.source_offset(command.start), command.text.source_offset(max(command.end - 1, command.start)), command.name)

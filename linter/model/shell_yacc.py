@@ -73,7 +73,7 @@ def _import_with_tables() -> ModuleType:
 
     yacc.yacc = cached_yacc
     try:
-        spec.loader.exec_module(package)  # type: ignore[union-attr]
+        spec.loader.exec_module(package)
     finally:
         yacc.yacc = original
     return package
