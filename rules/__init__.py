@@ -17,4 +17,5 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.process",
     "docklint.rules.variables",
     "docklint.rules.labels",
+    "docklint.rules.style",
 )
