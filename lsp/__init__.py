@@ -1,0 +1,1 @@
+"""The dlint language server (`dlint lsp`): diagnostics, quick fixes, hover and completion."""

@@ -1,0 +1,199 @@
+"""When to lint which document, and where results go (see `linting.py` for the policy)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from lsprotocol import types
+
+from docklint.lsp.documents import Document, DocumentStore
+from docklint.lsp.linting import MAX_LINT_CHARS, SETTINGS_WAIT, Configs, Outcome, Snapshot, lint_snapshot
+from docklint.lsp.settings import Settings
+
+log = logging.getLogger("docklint.lsp")
+
+Publish = Callable[[str, "int | None", "list[types.Diagnostic]"], None]
+Notify = Callable[[types.MessageType, str], None]
+
+
+class Scheduler:
+    """Runs lints in worker threads, one at a time per document, and publishes fresh results."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        settings_for: Callable[[Document], Settings],
+        encoding: Callable[[], str],
+        publish: Publish,
+        notify: Notify,
+    ) -> None:
+        self.store = store
+        self.settings_for = settings_for
+        self.encoding = encoding
+        self.publish = publish
+        self.notify = notify
+        self.configs = Configs(lambda message: notify(types.MessageType.Error, message))
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dlint-lint")
+        self.generation = 0
+        self.ready = asyncio.Event()
+        self.outcomes: dict[str, Outcome] = {}
+        self.pulled: set[str] = set()  # documents the client pulls diagnostics for
+        self.published: dict[str, bool] = {}  # documents pushed to: was the last push not empty
+        self._pushing: dict[str, asyncio.Task[None]] = {}
+        self._inflight: dict[str, tuple[tuple[object, ...], asyncio.Future[Outcome]]] = {}
+        self._noticed: set[tuple[str, str]] = set()
+
+    # -- state --------------------------------------------------------------------------
+
+    def snapshot(self, document: Document) -> Snapshot:
+        return Snapshot(
+            uri=document.uri,
+            kind=document.kind,
+            text=document.text,
+            version=document.version,
+            path=document.display_path,
+            directory=document.directory,
+            settings=self.settings_for(document),
+            generation=self.generation,
+            encoding=self.encoding(),
+        )
+
+    def is_fresh(self, outcome: Outcome | None, document: Document | None) -> bool:
+        return (
+            outcome is not None
+            and document is not None
+            and outcome.text is document.text
+            and outcome.version == document.version
+            and outcome.generation == self.generation
+        )
+
+    def invalidate(self) -> None:
+        """Config files or settings changed: drop cached configs and results, lint again."""
+        self.generation += 1
+        self.configs.clear()
+        for document in self.store:
+            if document.uri not in self.pulled:
+                self.schedule(document.uri)
+
+    def warm_up(self) -> None:
+        """Import the engine and the rules in a worker while the client finishes starting."""
+
+        def load() -> None:
+            from docklint.engine import lint_text
+            from docklint.registry import registry
+
+            registry()
+            lint_text("FROM scratch\n")
+
+        self.executor.submit(load)
+
+    # -- linting ------------------------------------------------------------------------
+
+    async def current(self, uri: str) -> Outcome | None:
+        """The outcome for the document's current text, linting it if needed (single flight)."""
+        document = self.store.get(uri)
+        if document is None:
+            return None
+        outcome = self.outcomes.get(uri)
+        if self.is_fresh(outcome, document):
+            return outcome
+        key = (id(document.text), document.version, self.generation)
+        running = self._inflight.get(uri)
+        if running is not None and running[0] == key:
+            return await asyncio.shield(running[1])
+        loop = asyncio.get_running_loop()
+        future = asyncio.ensure_future(
+            loop.run_in_executor(self.executor, lint_snapshot, self.snapshot(document), self.configs)
+        )
+        self._inflight[uri] = (key, future)
+        try:
+            outcome = await asyncio.shield(future)
+        finally:
+            if self._inflight.get(uri, (None, None))[1] is future:
+                del self._inflight[uri]
+        self._notices(uri, outcome)
+        if self.is_fresh(outcome, self.store.get(uri)):
+            self.outcomes[uri] = outcome
+        return outcome
+
+    def schedule(self, uri: str) -> None:
+        """Push fresh diagnostics for `uri` soon; changes during a lint are coalesced."""
+        if uri in self.pulled or uri in self._pushing:
+            return
+        self._pushing[uri] = asyncio.ensure_future(self._push(uri))
+
+    async def _push(self, uri: str) -> None:
+        try:
+            if not self.ready.is_set():
+                try:
+                    await asyncio.wait_for(self.ready.wait(), SETTINGS_WAIT)
+                except asyncio.TimeoutError:
+                    self.ready.set()
+            while uri not in self.pulled:
+                outcome = await self.current(uri)
+                document = self.store.get(uri)
+                if outcome is None or document is None or uri in self.pulled:
+                    return
+                if not self.is_fresh(outcome, document):
+                    continue  # the text moved on while we linted: that result is dropped
+                if outcome.handled:
+                    self._publish(uri, outcome.version, outcome.diagnostics)
+                return
+        except Exception:  # noqa: BLE001 - keep serving; the traceback goes to stderr
+            log.exception("publishing diagnostics for %s failed", uri)
+        finally:
+            self._pushing.pop(uri, None)
+
+    def _publish(self, uri: str, version: int | None, items: list[types.Diagnostic]) -> None:
+        self.published[uri] = bool(items)
+        self.publish(uri, version, items)
+
+    def _notices(self, uri: str, outcome: Outcome) -> None:
+        """Log a notice once per document and message: skipped large files, internal errors."""
+        messages = list(outcome.errors)
+        if outcome.skipped:
+            messages.append(
+                f"dlint: {uri} has {len(outcome.text):,} characters, more than the "
+                f"{MAX_LINT_CHARS:,} dlint lints in the editor; it is not linted"
+            )
+        for message in messages:
+            if (uri, message) in self._noticed:
+                continue
+            self._noticed.add((uri, message))
+            level = types.MessageType.Warning if outcome.skipped else types.MessageType.Error
+            log.warning("%s", message)
+            self.notify(level, message)
+
+    # -- document events and pulls ---------------------------------------------------------
+
+    def closed(self, document: Document) -> None:
+        uri = document.uri
+        self.outcomes.pop(uri, None)
+        self.pulled.discard(uri)
+        self._noticed = {item for item in self._noticed if item[0] != uri}
+        if self.published.pop(uri, None) is not None:
+            self.publish(uri, None, [])
+
+    async def pull(self, uri: str, previous: str | None) -> types.DocumentDiagnosticReport:
+        """Answer `textDocument/diagnostic`; from now on this document is not pushed."""
+        if uri not in self.pulled:
+            self.pulled.add(uri)
+            task = self._pushing.get(uri)
+            if task is not None:
+                task.cancel()
+            if self.published.get(uri):
+                self._publish(uri, None, [])
+        outcome = await self.current(uri)
+        if outcome is None or not outcome.handled:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if previous is not None and previous == outcome.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=outcome.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=outcome.diagnostics, result_id=outcome.result_id)
+
+    def shutdown(self) -> None:
+        for task in list(self._pushing.values()):
+            task.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
