@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
-__all__ = ["SecretHit", "mask", "scan_text", "scan_line_cached", "looks_like_hash"]
+__all__ = ["SecretHit", "mask", "redact", "scan_text", "scan_line_cached", "looks_like_hash"]
 
 ELLIPSIS = "…"
 
@@ -327,3 +327,30 @@ def _dedupe(hits: list[SecretHit]) -> list[SecretHit]:
             continue
         kept.append(hit)
     return sorted(kept, key=lambda h: (h.start, h.end))
+
+
+def redact(text: str, *, deep: bool | None = None) -> str:
+    """`text` with every secret in it masked in place, same length (for source snippets).
+
+    Each secret keeps at most four leading characters (as `mask` shows them) and the rest
+    becomes `*`, so columns and underlines stay aligned. `deep` runs detect-secrets too; by
+    default only when it is already loaded (a secret rule ran), otherwise our own detectors.
+    """
+    import sys
+
+    if deep is None:
+        deep = "detect_secrets.core.scan" in sys.modules
+    hits = scan_text(text, detect_secrets=deep)
+    if not hits:
+        return text
+    parts: list[str] = []
+    last = 0
+    for hit in hits:
+        if hit.start < last:
+            continue
+        shown = 0 if hit.value.startswith("-----BEGIN") else min(4, len(hit.value) // 4)
+        parts.append(text[last : hit.start])
+        parts.append(hit.value[:shown] + "".join("*" if c not in "\r\n" else c for c in hit.value[shown:]))
+        last = hit.end
+    parts.append(text[last:])
+    return "".join(parts)

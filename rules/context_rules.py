@@ -90,7 +90,7 @@ def sensitive_file_copied(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             if sensitive is not None:
                 yield _finding(ctx, source, source.path.rstrip("/"), sensitive.what, _advice(sensitive, False))
             continue
-        yield from _from_context(ctx, context, source, budget)
+        yield from _from_context(ctx, context, source, budget, posixpath.basename(df.path))
     yield from _credentials_env(df, ctx)
 
 
@@ -100,8 +100,12 @@ class _Budget:
         self.bytes = MAX_SCANNED_BYTES
 
 
-def _from_context(ctx: Context, context: BuildContext, source: LocalSource, budget: _Budget) -> Iterator[Finding]:
+def _from_context(
+    ctx: Context, context: BuildContext, source: LocalSource, budget: _Budget, dockerfile: str
+) -> Iterator[Finding]:
     resolution = context.resolve(source.path, excludes_of(source.inst))
+    # The Dockerfile itself is DF102's to scan; reporting its secrets again here adds nothing.
+    resolution.copied = [e for e in resolution.copied if e.path != dockerfile]
     whole_folder = any(entry.is_dir for entry in resolution.copied) or len(resolution.copied) > 1
     reported = 0
     for entry, what, advice in _sensitive_entries(context, resolution.copied, whole_folder, budget):

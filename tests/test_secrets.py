@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docklint.secrets import looks_like_hash, mask, scan_text
+from docklint.secrets import looks_like_hash, mask, redact, scan_text
 
 AWS_ID = "AKIA" + "IOSFODNN7EXAMPLQ"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKQQ"
@@ -91,3 +91,12 @@ def test_results_are_cached_by_content() -> None:
     before = scan_line_cached.cache_info().hits
     scan_text(line)
     assert scan_line_cached.cache_info().hits == before + 1
+
+
+def test_redact_keeps_length_and_hides_secrets() -> None:
+    line = f'ENV AWS_ACCESS_KEY_ID={AWS_ID} URL="https://bob:Zx81kPq2vB@example.com"'
+    redacted = redact(line, deep=True)
+    assert len(redacted) == len(line)
+    assert AWS_ID not in redacted and "AKIA" in redacted
+    assert "Zx81kPq2vB" not in redacted
+    assert redact("RUN apt-get install -y curl") == "RUN apt-get install -y curl"

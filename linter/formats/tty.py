@@ -123,8 +123,10 @@ def header(finding: Finding) -> Line:
 
 def snippet(finding: Finding, source: Source) -> Iterator[Line]:
     """The first line of the range with carets under it (to the line's end if it goes on)."""
+    from docklint.secrets import redact
+
     start, end = finding.range.start, finding.range.end
-    text = source.line(start.line)
+    text = redact(source.line(start.line))  # never print a secret the line holds
     stop = end.col if end.line == start.line else len(text)
     cells, widths = display(text)
     before = sum(widths[: start.col])
