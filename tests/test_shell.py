@@ -208,6 +208,21 @@ def test_heredoc_fed_to_shell_and_to_python() -> None:
     assert not scripts[2].commands
 
 
+def test_crlf_file_with_two_heredocs() -> None:
+    text = (
+        "FROM x\r\nRUN cat <<EOF > /etc/x && bash <<-SH \\\r\n && echo done\r\n"
+        "line $(id)\r\nEOF\r\n\tapt-get install -y a\r\n\tSH\r\n"
+    )
+    df = parse(text)
+    run, fed = df.scripts(df.instructions[1])
+    assert run.text.text.endswith("EOF\n\tapt-get install -y a \n\tSH\n")
+    cat, bash, echo = run.commands
+    assert [(r.op, r.target.value if r.target else None) for r in cat.redirects] == [("<<", "EOF"), (">", "/etc/x")]
+    assert at(df, echo.args[0]) == "done" and spot(echo.args[0]) == (3, 10, 3, 14)
+    (apt,) = fed.commands
+    assert spot(apt.args[-1]) == (6, 21, 6, 22) and at(df, apt.args[-1]) == "a"
+
+
 def test_heredoc_with_python_shebang_is_not_shell() -> None:
     df = parse("RUN <<EOF\n#!/usr/bin/env python3\nimport os\nEOF\n")
     (script,) = df.scripts(df.instructions[0])

@@ -233,11 +233,12 @@ def with_bodies(inst: Instruction) -> MappedText:
     parts = [args.text]
     pieces = list(args.pieces)
     length = len(args.text)
-    newline_at = source.offset(args.range(0, len(args.text)).end)
-    for heredoc in inst.heredocs:
-        pieces.append((length, newline_at))
-        parts.append("\n")
-        length += 1
+    newline_at = source.offset(args.range(0, len(args.text)).end) if args.text else args.source_offset(0)
+    for index, heredoc in enumerate(inst.heredocs):
+        if index == 0:  # the line break after the first line; later bodies follow a terminator
+            pieces.append((length, newline_at))
+            parts.append("\n")
+            length += 1
         body = heredoc.body
         for text_start, source_start in body.pieces:
             pieces.append((length + text_start, source_start))
@@ -250,7 +251,6 @@ def with_bodies(inst: Instruction) -> MappedText:
         pieces.append((length, end_start))
         parts.append(terminator + "\n")
         length += len(terminator) + 1
-        newline_at = source.offset(heredoc.end_range.end)
     return MappedText("".join(parts), source, tuple(pieces))
 
 
