@@ -152,3 +152,11 @@ def _fix_kind(rule: Rule) -> str:
         return ""
     safety = (rule.fix_safety or "").lower()
     return "unsafe" if safety.startswith("unsafe") else "safe"
+
+
+def generated_files(rules: Sequence[Rule]) -> dict[str, str]:
+    """Every generated docs file, by path relative to `docs/`: the index and one page per rule."""
+    files = {"rules.md": index_markdown(rules)}
+    for rule in rules:
+        files[f"rules/{rule.code}.md"] = rule_markdown(rule)
+    return files

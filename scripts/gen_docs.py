@@ -1,0 +1,54 @@
+"""Regenerate the rules reference from the rules themselves: `python scripts/gen_docs.py`.
+
+Writes `docs/rules.md` and `docs/rules/CODE.md` (one page per rule) and deletes pages of rules
+that no longer exist. Run it after adding or changing a rule; `tests/test_docs.py` fails while the
+committed docs differ from what this prints. `--out DIR` writes elsewhere (the test uses it);
+`--check` writes nothing and exits 1 when the docs are stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from docklint.docs import generated_files
+from docklint.registry import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="the docs folder (default: docs/)")
+    parser.add_argument("--check", action="store_true", help="only report whether the docs are up to date")
+    args = parser.parse_args(argv)
+    files = generated_files(registry().rules)
+    pages = args.out / "rules"
+    stale = [p for p in sorted(pages.glob("*.md")) if f"rules/{p.name}" not in files] if pages.is_dir() else []
+    changed = [name for name, text in files.items() if _read(args.out / name) != text]
+    if args.check:
+        for name in changed:
+            print(f"stale: docs/{name}", file=sys.stderr)
+        for path in stale:
+            print(f"no such rule any more: docs/rules/{path.name}", file=sys.stderr)
+        return 1 if changed or stale else 0
+    for name in changed:
+        target = args.out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(files[name], encoding="utf-8", newline="\n")
+    for path in stale:
+        path.unlink()
+    print(f"docs: {len(changed)} written, {len(stale)} removed, {len(files)} in all")
+    return 0
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
