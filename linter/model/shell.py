@@ -375,19 +375,42 @@ def iter_commands(
     subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
     stage: Stage | int | None = None,
 ) -> Iterator[Command]:
-    """Commands of every RUN (ONBUILD bodies included), optionally filtered."""
-    from docklint.model.dockerfile import iter_with_onbuild
-
-    names = {name} if isinstance(name, str) else set(name) if name is not None else None
+    """Commands of every RUN (ONBUILD bodies included), optionally filtered, in file order."""
+    every, by_name = _command_index(df)
+    if name is None:
+        candidates = every
+    elif isinstance(name, str):
+        candidates = by_name.get(name, [])
+    else:
+        found = {id(c): c for n in name for c in by_name.get(n, [])}
+        candidates = [c for c in every if id(c) in found] if len(found) else []
     subs = {subcommand} if isinstance(subcommand, str) else set(subcommand) if subcommand is not None else None
     stage_index = stage if isinstance(stage, int) or stage is None else stage.index
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "RUN" or (stage_index is not None and inst.stage_index != stage_index):
+    for command in candidates:
+        if stage_index is not None and (command.instruction is None or command.instruction.stage_index != stage_index):
             continue
-        for script in df.scripts(inst):
-            for command in script.commands:
-                if names is not None and command.name not in names and command.tool not in names:
-                    continue
-                if subs is not None and command.subcommand_name not in subs:
-                    continue
-                yield command
+        if subs is not None and command.subcommand_name not in subs:
+            continue
+        yield command
+
+
+def _command_index(df: Dockerfile) -> tuple[list[Command], dict[str, list[Command]]]:
+    """All commands in file order, and by name and tool (cached on the Dockerfile)."""
+    key = ("shell-commands",)
+    cached = df._cache.get(key)
+    if cached is None:
+        from docklint.model.dockerfile import iter_with_onbuild
+
+        every: list[Command] = []
+        by_name: dict[str, list[Command]] = {}
+        for inst in iter_with_onbuild(df.instructions):
+            if inst.keyword != "RUN":
+                continue
+            for script in df.scripts(inst):
+                for command in script.commands:
+                    every.append(command)
+                    by_name.setdefault(command.name, []).append(command)
+                    if command.tool != command.name:
+                        by_name.setdefault(command.tool, []).append(command)
+        cached = df._cache[key] = (every, by_name)
+    return cached  # type: ignore[return-value]
