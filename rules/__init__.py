@@ -18,4 +18,6 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.variables",
     "docklint.rules.labels",
     "docklint.rules.style",
+    "docklint.rules.shell_commands",
+    "docklint.rules.pipefail",
 )
