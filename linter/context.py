@@ -27,6 +27,7 @@ MAX_ENTRIES = 20_000  # files and folders listed per context
 MAX_DEPTH = 32
 MAX_READ = 256 * 1024  # bytes read from one file
 WILDCARD = re.compile(r"[*?\[]")
+_DOCKERFILE_NAME = re.compile(r"(^|[._-])(dockerfile|containerfile)([._-]|$)|\.dockerignore$|\.containerignore$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,17 @@ class BuildContext:
                         matched.append(candidate)
             current = matched
         return [entry for entry in (self.stat(p) for p in current) if entry is not None]
+
+    def holds_more_than_dockerfiles(self) -> bool:
+        """Whether the folder has anything besides Dockerfiles and docs: a sign it is a build
+        context, not a folder of Dockerfiles built with a context elsewhere."""
+        for entry in self.listdir("."):
+            name = entry.path.lower()
+            if entry.is_dir or entry.is_link:
+                continue  # folders may just hold more Dockerfiles
+            if not _DOCKERFILE_NAME.search(name) and not name.endswith((".md", ".txt", ".rst")):
+                return True
+        return False
 
     def exists(self, source: str) -> bool:
         """Whether a COPY source names anything in the context (ignored or not), without walking."""

@@ -250,6 +250,8 @@ def copy_context_without_dockerignore(df: Dockerfile, ctx: Context) -> Iterator[
             continue
         keyword = source.inst.keyword
         if context.ignore_file is None:
+            if not context.holds_more_than_dockerfiles():
+                return  # a folder of Dockerfiles: the real context is somewhere else
             yield ctx.finding(
                 source.word.range,
                 keyword=keyword,
@@ -324,18 +326,19 @@ def copy_ignored_file(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         "A COPY source that does not exist stops the build with 'not found'. Catching it while "
         "editing is faster than waiting for the build to reach that step. dlint takes the "
         "Dockerfile's folder as the context, and checks only when that folder evidently is one "
-        "(it has a `.dockerignore` or holds other sources the file copies)."
+        "(it has a `.dockerignore`, or holds another source the file copies)."
     ),
     bad="FROM python:3.12-slim\nCOPY requirments.txt .",
     good="FROM python:3.12-slim\nCOPY requirements.txt .",
 )
 def copy_source_not_found(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.context import context_of
+    from docklint.dockerignore import clean
 
     context = context_of(df)
     if context is None:
         return
-    sources = list(local_sources(df))
+    sources = [source for source in local_sources(df) if clean(source.path) != "."]
     results = [(source, context.exists(source.path)) for source in sources]
     confirmed = context.ignore_file is not None or any(exists for _, exists in results)
     if not confirmed:
