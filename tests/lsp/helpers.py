@@ -20,7 +20,7 @@ TIMEOUT = 15.0
 
 def server_command() -> list[str]:
     """How the tests start the server (`dlint lsp` dispatches to the same module)."""
-    return [sys.executable, "-m", "docklint.lsp.server"]
+    return [sys.executable, "-m", "docklint", "lsp"]
 
 
 @dataclass
