@@ -1,7 +1,16 @@
-"""Data files bundled with the rules (`rules/data/*.yaml`), loaded once per process on first use."""
+"""Data files bundled with the rules (`rules/data/*.yaml`), loaded once per process on first use.
+
+The YAML files are the source people edit. Each has a compiled JSON twin (`NAME.yaml.json`,
+written by `python scripts/gen_docs.py`) holding the parsed data and the SHA-256 of the YAML
+text it came from, so that linting does not import PyYAML (~50 ms at start-up). A twin that is
+missing or stale is ignored and the YAML is parsed instead: slower, never wrong.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -10,8 +19,47 @@ from typing import Any
 @cache
 def load(name: str) -> Any:
     """The parsed contents of `rules/data/<name>` (YAML)."""
+    folder = resources.files("docklint.rules").joinpath("data")
+    text = folder.joinpath(name).read_text(encoding="utf-8")
+    try:
+        twin = json.loads(folder.joinpath(name + ".json").read_text(encoding="utf-8"), object_hook=_revive)
+    except (OSError, ValueError):
+        twin = None
+    if isinstance(twin, dict) and twin.get("sha256") == digest(text):
+        return twin["data"]
+    return parse_yaml(text)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_yaml(text: str) -> Any:
     import yaml
 
-    text = resources.files("docklint.rules").joinpath("data", name).read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def compiled(text: str) -> str:
+    """The JSON twin of a YAML data file's text (what `scripts/gen_docs.py` writes)."""
+    document = {"sha256": digest(text), "data": parse_yaml(text)}
+    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, default=_encode) + "\n"
+
+
+def _encode(value: Any) -> Any:
+    """YAML has dates, JSON does not: a date becomes `{"$date": "2024-06-30"}`."""
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON twin")
+
+
+def _revive(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$date" in obj:
+            return dt.date.fromisoformat(obj["$date"])
+        if "$datetime" in obj:
+            return dt.datetime.fromisoformat(obj["$datetime"])
+    return obj

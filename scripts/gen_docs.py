@@ -1,7 +1,8 @@
 """Regenerate the rules reference from the rules themselves: `python scripts/gen_docs.py`.
 
 Writes `docs/rules.md` and `docs/rules/CODE.md` (one page per rule) and deletes pages of rules
-that no longer exist. Run it after adding or changing a rule; `tests/test_docs.py` fails while the
+that no longer exist. It also compiles the rules' data files (`rules/data/*.yaml`) into their JSON
+twins (`*.yaml.json`), which the rules load without importing PyYAML (see `rules/_data.py`). Run it after adding or changing a rule; `tests/test_docs.py` fails while the
 committed docs differ from what this prints. `--out DIR` writes elsewhere (the test uses it);
 `--check` writes nothing and exits 1 when the docs are stale.
 """
@@ -16,6 +17,16 @@ from docklint.docs import generated_files
 from docklint.registry import registry
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "rules" / "data"
+
+
+def data_twins() -> tuple[dict[Path, str], list[Path]]:
+    """The JSON twin of every YAML data file, and twins whose YAML is gone."""
+    from docklint.rules._data import compiled
+
+    twins = {p.with_name(p.name + ".json"): compiled(p.read_text(encoding="utf-8")) for p in sorted(DATA.glob("*.yaml"))}
+    orphans = [p for p in sorted(DATA.glob("*.yaml.json")) if p not in twins]
+    return twins, orphans
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,19 +38,28 @@ def main(argv: list[str] | None = None) -> int:
     pages = args.out / "rules"
     stale = [p for p in sorted(pages.glob("*.md")) if f"rules/{p.name}" not in files] if pages.is_dir() else []
     changed = [name for name, text in files.items() if _read(args.out / name) != text]
+    twins, orphans = data_twins()
+    stale_twins = [path for path, text in twins.items() if _read(path) != text]
     if args.check:
         for name in changed:
             print(f"stale: docs/{name}", file=sys.stderr)
         for path in stale:
             print(f"no such rule any more: docs/rules/{path.name}", file=sys.stderr)
-        return 1 if changed or stale else 0
+        for path in [*stale_twins, *orphans]:
+            print(f"stale: {path.relative_to(ROOT)}", file=sys.stderr)
+        return 1 if changed or stale or stale_twins or orphans else 0
+    for path in stale_twins:
+        path.write_text(twins[path], encoding="utf-8", newline="\n")
+    for path in orphans:
+        path.unlink()
     for name in changed:
         target = args.out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(files[name], encoding="utf-8", newline="\n")
     for path in stale:
         path.unlink()
-    print(f"docs: {len(changed)} written, {len(stale)} removed, {len(files)} in all")
+    print(f"docs: {len(changed)} written, {len(stale)} removed, {len(files)} in all; "
+          f"data twins: {len(stale_twins)} written, {len(orphans)} removed")
     return 0
 
 

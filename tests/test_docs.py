@@ -66,6 +66,20 @@ def test_committed_docs_are_up_to_date(tmp_path: Path) -> None:
     )
 
 
+def test_rule_data_twins_are_current() -> None:
+    """`rules/data/*.yaml` load from JSON twins (no PyYAML at start-up); they must match."""
+    from docklint.rules._data import compiled
+
+    sources = sorted((ROOT / "rules" / "data").glob("*.yaml"))
+    for source in sources:
+        twin = source.with_name(source.name + ".json")
+        assert twin.exists() and twin.read_text(encoding="utf-8") == compiled(source.read_text(encoding="utf-8")), (
+            f"{twin.name} is stale: run `python scripts/gen_docs.py`"
+        )
+    for twin in (ROOT / "rules" / "data").glob("*.yaml.json"):
+        assert twin.with_suffix("").exists(), f"{twin.name} has no YAML source any more"
+
+
 @pytest.mark.parametrize("rule", _example_params())
 def test_bad_example_fires_and_good_does_not(rule: Rule) -> None:
     config = Config(extend_select=(rule.code,))
