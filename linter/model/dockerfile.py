@@ -305,7 +305,9 @@ class _Parser:
     def _continues(self, text: str) -> int:
         """Index of the escape character ending `text` (trailing blanks allowed), or -1."""
         end = len(text.rstrip(" \t"))
-        if end and text[end - 1] == self.escape:
+        # BuildKit's lineContinuationRegex: an escape preceded by another escape (`C:\\dir\\`)
+        # is an escaped escape, not a continuation.
+        if end and text[end - 1] == self.escape and (end == 1 or text[end - 2] != self.escape):
             return end - 1
         return -1
 
