@@ -178,8 +178,9 @@ def copy_from(df: Dockerfile, inst: Instruction) -> StageRef | None:
     name="copy-from-unknown-stage",
     severity=Severity.WARNING,
     summary="COPY --from names no earlier stage",
-    message="`--from={name}` names no earlier stage, so it is pulled as an image; point it at a "
-    "stage defined above (`FROM ... AS {name}`) or, if it is an image, pin a tag (`{name}:<version>`)",
+    message="`--from={name}` names no earlier stage, so it is pulled as an image (or read from a "
+    "`--build-context`); point it at a stage defined above or, for an image, pin a tag "
+    "(`{name}:<version>`)",
     rationale=(
         "A `--from` value that matches no stage is silently treated as an image name: a typo in a "
         "stage name pulls whatever image has that name, or fails late in the build. Stage names "
@@ -278,20 +279,24 @@ def copy_entire_filesystem(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
                 break
 
 
+# Named stages are usually `--target`s (test, dev, lint, update...) even when nothing uses them;
+# only these names say "I exist to feed a later stage".
+BUILDER_NAMES = frozenset({"build", "builder", "builds", "deps", "dependencies", "compile", "compiler"})
+
+
 @rule(
     code="DF420",
     name="unused-stage",
     severity=Severity.INFO,
-    summary="A stage that no other stage uses and that is not the last one",
+    summary="A builder stage that no other stage uses and that is not the last one",
     message="stage `{name}` is not the last stage and no later `FROM`, `COPY --from` or "
-    "`--mount=from=` uses it, so a default build skips it; remove it, or build it on purpose "
-    "with `--target {name}`",
+    "`--mount=from=` uses it, so its work never reaches the image; copy what it builds, or remove it",
     rationale=(
-        "BuildKit builds only the stages the target needs. A stage nothing refers to is dead code "
-        "for a default build: it still has to be read and maintained, and its instructions look "
-        "as if they shaped the image. Stages meant to be built with `--target` (tests, dev "
-        "images) are the exception; ignore the finding for those. dlint stays silent when a "
-        "reference uses a variable it cannot resolve."
+        "BuildKit builds only the stages the target needs. An unnamed stage that nothing refers "
+        "to (it cannot even be picked with `--target`), or a stage named like a builder (`build`, "
+        "`builder`, `deps`, ...) that no `COPY --from` reads, is dead code or a forgotten "
+        "`COPY --from`. Other named stages are left alone: they are usually `--target`s (test, "
+        "dev, lint). dlint stays silent when a reference uses a variable it cannot resolve."
     ),
     bad="FROM node:22 AS deps\nRUN npm ci\nFROM node:22 AS build\nRUN npm run build\n"
     "FROM nginx:1.27\nCOPY --from=build /app/dist /usr/share/nginx/html",
@@ -303,7 +308,7 @@ def unused_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     if unknown:
         return
     for stage in df.stages[:-1]:
-        if stage.index in used:
+        if stage.index in used or (stage.name is not None and stage.name.lower() not in BUILDER_NAMES):
             continue
         rng = stage.name_range or stage.from_.keyword_range
         yield ctx.finding(rng, name=stage.name or str(stage.index))

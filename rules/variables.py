@@ -7,7 +7,7 @@ import difflib
 import re
 from typing import Iterable, Iterator
 
-from docklint.model.dockerfile import AUTOMATIC_ARGS, Dockerfile, parse_image_ref
+from docklint.model.dockerfile import AUTOMATIC_ARGS, Dockerfile, parse_image_ref, split_words
 from docklint.model.nodes import Instruction, KeyValue, Stage
 from docklint.model.source import MappedText, Pos, Range
 from docklint.model.variables import VarRef, expand, references
@@ -125,7 +125,8 @@ def invalid_default_arg_in_from(df: Dockerfile, ctx: Context) -> Iterator[Findin
         text = stage.base_text
         if "$" not in text:
             continue
-        result = expand(text, scope, df.escape)[0]
+        # BuildKit reads the FROM argument as one shell word: quotes go, escapes resolve.
+        result = "".join(word[3] for word in split_words(expand(text, scope, df.escape)[0], df.escape))
         if result.lower() in names or result.lower() == "scratch":
             continue
         if not result or parse_image_ref(result) is None:
