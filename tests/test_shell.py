@@ -250,6 +250,28 @@ def test_powershell_shell_skipped() -> None:
     assert list(df.commands()) == []
 
 
+def test_shell_pragma() -> None:
+    df = parse("FROM bats-jenkins\n# hadolint shell=powershell\nRUN & C:/x.ps1 --plugins a\nFROM x\nSHELL [\"bash\", \"-c\"]\nRUN echo hi\n")
+    first, second = (df.scripts(i)[0] for i in df.of("RUN"))
+    assert first.shell == "powershell" and not first.commands
+    assert second.shell == "posix" and [c.name for c in second.commands] == ["echo"]
+
+
+def test_backquoted_comments_are_not_arguments() -> None:
+    df = parse("RUN apt-get install -y \\\n  `# tools` \\\n  curl \\\n  $(# more) \\\n  wget\n")
+    (apt,) = df.commands()
+    assert [w.value for w in apt.operands()] == ["curl", "wget"]
+
+
+def test_fallback_skips_nested_heredoc_bodies() -> None:
+    body = (
+        "for a in x; do\n  if [[ $a = m ]]; then\n    cat <<'eot' > f.go\npackage main\nfunc main() {}\neot\n"
+        "  fi\ndone\ncase $x in\n a) dnf install -y e\n  ;;\n *) yum install -y x\n  ;;\nesac\n"
+    )
+    df = parse(f"RUN <<EOF\n{body}EOF\n")
+    assert [c.name for c in df.commands()] == ["[[", "cat", "dnf", "yum"]
+
+
 def test_shell_inherited_from_earlier_stage() -> None:
     df = parse('FROM debian AS base\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM base\nRUN a | b\n')
     (script,) = df.scripts(df.instructions[3])

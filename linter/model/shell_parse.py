@@ -29,6 +29,7 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
 # with one goes straight to the per-segment path instead of failing a whole parse first.
 _UNSUPPORTED = re.compile(r"(?:^|[\s;&|(])(?:case|time|\[\[|\(\()\s|\$\(\(|[A-Za-z0-9_]=\(")
 _PLAIN = re.compile(r"[^\\'\"$`]*")  # no quotes, escapes or expansions: value == raw
+_COMMENT_WORD = re.compile(r"`\s*#[^`]*`|\$\(\s*#[^)]*\)")
 _CACHE_SIZE = 4096
 _bashlex: Any = None
 _parsed: dict[str, Any] = {}
@@ -162,6 +163,9 @@ class Builder:
         cond: bool = False, negated: bool = False, fallback: bool = False,
     ) -> Command | None:
         """Record a simple command (None for a bare assignment or redirection)."""
+        if any(_COMMENT_WORD.fullmatch(w.raw) for w in argv):
+            # `` `# note` `` between continuation lines expands to nothing: not an argument.
+            argv = [w for w in argv if not _COMMENT_WORD.fullmatch(w.raw)]
         if not argv:
             return None
         end = max(end, argv[-1].offset + len(argv[-1].raw))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_SHELL = ("/bin/sh", "-c")
 WINDOWS_SHELL = ("cmd", "/S", "/C")
 _WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc20\d\d", re.IGNORECASE)
+_SHELL_PRAGMA = re.compile(r"#\s*(?:hadolint|dlint)\s+shell\s*=\s*(\S+)", re.IGNORECASE)
 _SIMPLE_HEREDOC = re.compile(r"\s*<<-?([\"']?)[A-Za-z0-9_][A-Za-z0-9_.\-]*\1\s*")
 _OPTION_LETTERS = {
     "e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob", "n": "noexec",
@@ -255,22 +256,53 @@ def with_bodies(inst: Instruction) -> MappedText:
 
 
 def shell_for(df: Dockerfile, inst: Instruction) -> tuple[str, ...]:
-    """The SHELL in effect for `inst`: the stage's last SHELL before it, then earlier stages."""
-    stage: Stage | None = df.stage_of(inst)
-    limit = inst.index
+    """The shell running `inst`'s script.
+
+    The stage's last SHELL before `inst` (through `FROM stage` chains), unless a later
+    `# hadolint shell=<name>` / `# dlint shell=<name>` comment says otherwise (hadolint's shell
+    pragma: it holds for the rest of the file); else `/bin/sh -c`, or `cmd /S /C` on a Windows
+    base image.
+    """
+    found, found_line = _shell_instruction(df, inst)
+    pragma = _shell_pragma(df, inst.first_line)
+    if pragma is not None and pragma[0] > found_line:
+        return (pragma[1],)
+    return found
+
+
+def _shell_instruction(df: Dockerfile, inst: Instruction) -> tuple[tuple[str, ...], int]:
+    stage: Stage | None = df.stage_of(inst.parent or inst)
+    limit = (inst.parent or inst).index
     seen: set[int] = set()
     while stage is not None and stage.index not in seen:
         seen.add(stage.index)
         for other in reversed(stage.instructions):
             if other.index < limit and other.keyword == "SHELL" and other.json_args:
-                return other.json_args
+                return other.json_args, other.first_line
         if stage.base_stage is None:
             break
         stage = df.stages[stage.base_stage]
         limit = 1 << 30
     if stage is not None and stage.base is not None and _WINDOWS_BASE.search(stage.base.text):
-        return WINDOWS_SHELL
-    return DEFAULT_SHELL
+        return WINDOWS_SHELL, -1
+    return DEFAULT_SHELL, -1
+
+
+def _shell_pragma(df: Dockerfile, line: int) -> tuple[int, str] | None:
+    """The last shell pragma comment above `line`: `(line, shell)`."""
+    key = ("shell-pragmas",)
+    if key not in df._cache:
+        pragmas: list[tuple[int, str]] = []
+        for comment in df.comments:
+            match = _SHELL_PRAGMA.match(comment.text)
+            if match:
+                pragmas.append((comment.range.start.line, match.group(1)))
+        df._cache[key] = pragmas
+    found = None
+    for pragma_line, shell in df._cache[key]:  # type: ignore[attr-defined]
+        if pragma_line < line:
+            found = (pragma_line, shell)
+    return found
 
 
 def classify(program: str) -> str:

@@ -179,11 +179,14 @@ def segments(text: str, start: int = 0, end: int | None = None, pipes: bool = Tr
     """Split `text[start:end]` at top-level `&&`, `||`, `;`, `;;`, `&`, newlines and (with
     `pipes`) `|`.
 
-    Returns `(start, end, operator_after)`; quotes and substitutions are never split. Comments
-    (`#` at the start of a word) run to the end of the line and are dropped.
+    Returns `(start, end, operator_after)`; quotes, substitutions and here-document bodies are
+    never split (a segment with `<<EOF` runs to the end of its terminator line). Comments (`#`
+    at the start of a word) run to the end of the line and are dropped. A `;;` alone on its
+    line is given to the segment before it.
     """
     stop = len(text) if end is None else end
     parts: list[tuple[int, int, str]] = []
+    pending: list[tuple[str, bool]] = []
     seg_start = i = start
     while i < stop:
         ch = text[i]
@@ -192,37 +195,85 @@ def segments(text: str, start: int = 0, end: int | None = None, pipes: bool = Tr
             continue
         if ch == "#" and (i == start or text[i - 1] in BLANKS or text[i - 1] in OPERATOR_CHARS):
             newline = text.find("\n", i, stop)
-            if text[seg_start:i].strip():
-                parts.append((seg_start, i, "\n"))
+            _add(parts, text, seg_start, i, "\n")
             i = seg_start = stop if newline < 0 else newline
             continue
         two = text[i : i + 2]
-        if two in ("&&", "||", ";;"):
-            parts.append((seg_start, i, two))
+        if two == "<<" and text[i : i + 3] != "<<<":
+            i = _heredoc_operator(text, i, stop, pending)
+        elif ch == "\n" and pending:
+            body_end = skip_bodies(text, i, stop, pending)
+            _add(parts, text, seg_start, body_end, "\n")
+            i = seg_start = body_end + 1
+        elif two in ("&&", "||", ";;"):
+            _add(parts, text, seg_start, i, two)
             i = seg_start = i + 2
         elif ch in ";\n" or (pipes and ch == "|" and two != "|&") or (ch == "&" and text[i - 1 : i] not in "<>" and two != "&>"):
-            parts.append((seg_start, i, ch))
+            _add(parts, text, seg_start, i, ch)
             i = seg_start = i + 1
         elif ch in "<>()&|":
             i += 1
         else:
             i = word_end(text, i, stop)
-    parts.append((seg_start, stop, ""))
-    return [p for p in parts if text[p[0] : p[1]].strip()]
+    _add(parts, text, seg_start, stop, "")
+    return parts
+
+
+def _add(parts: list[tuple[int, int, str]], text: str, start: int, end: int, op: str) -> None:
+    if text[start:end].strip():
+        parts.append((start, end, op))
+    elif op == ";;" and parts:
+        parts[-1] = (parts[-1][0], parts[-1][1], op)
+
+
+def _heredoc_operator(text: str, i: int, stop: int, pending: list[tuple[str, bool]]) -> int:
+    """Read `<<[-]WORD` at `i`, queue its delimiter, and return the offset after it."""
+    j = i + 2
+    strip_tabs = text.startswith("-", j)
+    j += strip_tabs
+    while j < stop and text[j] in BLANKS:
+        j += 1
+    word_stop = word_end(text, j, stop)
+    if word_stop > j:
+        pending.append((unquote(text[j:word_stop])[0], strip_tabs))
+    return max(word_stop, i + 2)
+
+
+def skip_bodies(text: str, newline: int, stop: int, pending: list[tuple[str, bool]]) -> int:
+    """Offset of the line break ending the last pending here-document (or `stop`)."""
+    position = newline
+    while pending and position < stop:
+        delimiter, strip_tabs = pending[0]
+        line_start = position + 1
+        line_end = text.find("\n", line_start, stop)
+        line_end = stop if line_end < 0 else line_end
+        line = text[line_start:line_end].rstrip("\r ")
+        if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+            pending.pop(0)
+        position = line_end
+    pending.clear()
+    return min(position, stop)
 
 
 def tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Words and redirection operators of one segment as `(start, end)` offsets."""
+    """Words and redirection operators of one segment as `(start, end)` offsets (here-document
+    bodies skipped)."""
     found: list[tuple[int, int]] = []
+    pending: list[tuple[str, bool]] = []
     i = start
     while i < end:
         ch = text[i]
+        if ch == "\n" and pending:
+            i = skip_bodies(text, i, end, pending) + 1
+            continue
         if ch in BLANKS or ch == "\n":
             i += 1
             continue
         match = _REDIRECT.match(text, i, end)
         if match and (ch in "<>&" or match.end() > i + 1 and text[match.end() - 1] in "<>&|"):
             found.append((i, match.end()))
+            if match.group(0).lstrip("0123456789").startswith("<<") and not match.group(0).endswith("<<<"):
+                _heredoc_operator(text, match.end() - 2 - match.group(0).endswith("-"), end, pending)
             i = match.end()
             continue
         if ch in "()":
