@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from docklint import __version__
 from docklint.formats.common import FINGERPRINT_KEY, error_reason, fingerprinted, location, message_with_image
-from docklint.formats.ruledoc import rule_markdown, rule_text
+from docklint.docs import rule_markdown, rule_text
 from docklint.model.source import Range
 from docklint.positions import span
 from docklint.registry import registry
@@ -78,7 +78,7 @@ def rule_descriptor(finding: Finding) -> dict[str, Any]:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.rationale},
-        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule)},
+        "help": {"text": rule_text(rule), "markdown": rule_markdown(rule, heading="##")},
         "helpUri": rule.docs_url,
         "defaultConfiguration": {"level": LEVEL[rule.severity], "enabled": rule.enabled},
         "properties": {"tags": list(rule.tags)},
