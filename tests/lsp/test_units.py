@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from lsprotocol import types
 
 from docklint.fixer import apply_edits
 from docklint.lsp import settings
+from docklint.lsp.linting import Configs
 from docklint.lsp.convert import Positions, fix_from_data, fix_to_data, minimal_edit, rule_tags
 from docklint.lsp.documents import DocumentStore, document_kind
 from docklint.lsp.keywords import FLAGS, INSTRUCTIONS
@@ -142,3 +145,13 @@ def test_ignore_file_edits(text: str, expected: str) -> None:
     edit = ignore_file(parse(text), "DL1")
     assert edit is not None and apply_edits(text, [edit]) == expected
     assert ignore_file(parse(expected), "DL1") is None  # already there
+
+
+def test_settings_reach_the_config_rules_see(tmp_path: Path) -> None:
+    """The settings layer sits above config files: shellcheck off and severities come through."""
+    (tmp_path / ".dlint.yaml").write_text("shellcheck: true\nignore: [DL3000]\n", encoding="utf-8")
+    configs = Configs(lambda message: None)
+    resolved = configs.get(str(tmp_path), settings.parse({"shellcheck": False, "ignore": ["DL4000"], "requireDigest": True}))
+    assert resolved.shellcheck is False and resolved.require_digest is True
+    assert set(resolved.ignore) == {"DL3000", "DL4000"}
+    assert configs.get(str(tmp_path), settings.parse({"shellcheck": False, "ignore": ["DL4000"], "requireDigest": True})) is resolved
