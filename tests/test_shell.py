@@ -143,6 +143,13 @@ def test_command_substitution_and_backquotes() -> None:
     assert found[0].args[0].has_expansion and found[0].args[0].value == "$(uname -m)"
 
 
+def test_process_substitution() -> None:
+    found = commands("RUN bash <(curl -fsSL https://x/i.sh) > >(tee /log)\n")
+    assert [(c.name, c.nested, c.parent.name if c.parent else None) for c in found] == [
+        ("bash", None, None), ("curl", "<(", "bash"), ("tee", ">(", "bash"),
+    ]
+
+
 def test_conditions_negation_and_subshells() -> None:
     found = commands(
         "RUN if [ -f /x ]; then rm /x; fi; ! grep -q a /f || (cd /tmp && make); while read l; do echo $l; done < f\n"

@@ -129,8 +129,11 @@ class Command:
 
     `argv` holds the command words without assignments and redirections; `name` is the
     basename of `argv[0]`. `nested` says how the command was reached when it is not a direct
-    part of the script (`"sh -c"`, `"sudo"`, `"env"`, `"xargs"`, `"$("`, `"python -m"`, ...),
-    with `parent` the command that runs it.
+    part of the script, with `parent` the command that runs it (or, for substitutions, the
+    command whose word holds it): `"sh -c"` (any POSIX shell's `-c`), `"su -c"`,
+    `"runuser -c"`, `"eval"`, a wrapper's name (`"sudo"`, `"env"`, `"xargs"`, `"nice"`,
+    `"timeout"`, `"gosu"`, ...), `"python -m"` (`python -m pip`), `"find -exec"`, `"$("` (command
+    substitution, backquotes included) and `"<("`/`">("` (process substitution).
     """
 
     name: str

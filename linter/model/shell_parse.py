@@ -332,7 +332,10 @@ class _Walker:
     def word_substitutions(self, node: Any, owner: Command | None) -> None:
         for part in getattr(node, "parts", None) or ():
             if part.kind in ("commandsubstitution", "processsubstitution"):
-                inner = _Walker(self.builder, self.text, self.base, "$(", owner or self.parent, self.depth + 1)
+                kind = "$("
+                if part.kind == "processsubstitution":
+                    kind = self.text.text[self.base + part.pos[0] : self.base + part.pos[0] + 2]  # `<(` or `>(`
+                inner = _Walker(self.builder, self.text, self.base, kind, owner or self.parent, self.depth + 1)
                 inner.walk(part.command)
             elif part.kind == "parameter" or getattr(part, "parts", None):
                 self.word_substitutions(part, owner)
