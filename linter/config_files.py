@@ -189,6 +189,8 @@ def _check_type(key: str, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: '{key}' must map rule codes to a level")
         out = {}
         for code, level in value.items():
+            if level is False:  # YAML 1.1 reads a bare `off` as false
+                level = "off"
             if str(level) not in ("error", "warning", "info", "style", "off"):
                 raise ConfigError(f"{where}: level '{level}' for {code} must be error, warning, info, style or off")
             out[str(code)] = str(level)

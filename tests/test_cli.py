@@ -301,3 +301,10 @@ def test_explain_markdown_and_rules(capsys: pytest.CaptureFixture[str]) -> None:
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["CODE", "NAME", "SEVERITY", "FIX", "STATUS"]
     assert any(line.startswith("DL3020 ") for line in table)
+
+
+def test_config_file_bare_off_turns_a_rule_off(tmp_path: Path) -> None:
+    """YAML 1.1 reads `off` as false; `severity: {DL3007: off}` must still mean off."""
+    (tmp_path / ".dlint.yaml").write_text("select: [DL3007]\nseverity:\n  DL3007: off\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine:latest\n")
+    assert dlint("Dockerfile", cwd=tmp_path) == 0
