@@ -168,7 +168,7 @@ def test_sarif_run_rules_and_results() -> None:
     assert "```dockerfile\nFROM debian\n```" in tag["help"]["markdown"]
     assert "Instead\n    FROM debian:12.7-slim" in tag["help"]["text"]
     assert driver["rules"][1]["defaultConfiguration"]["level"] == "error"
-    assert "**Fix:** Safe:" in driver["rules"][1]["help"]["markdown"]
+    assert "### Fix\n\nSafe:" in driver["rules"][1]["help"]["markdown"]
 
     results = run["results"]
     for result in results:
