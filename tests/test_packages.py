@@ -39,6 +39,17 @@ def test_package_word_ranges() -> None:
     assert df.source.slice(wget.range) == "wget=1.21"
 
 
+def test_whole_expansions_are_variables() -> None:
+    found = install_of('apt-get install -y $PKGS "${DEPS}" $(cat /list) python${PY}-dev lib-$V=1.2')
+    assert [(p.name, p.kind, p.version) for p in found.packages] == [
+        ("$PKGS", "variable", None),
+        ("${DEPS}", "variable", None),
+        ("$(cat /list)", "variable", None),
+        ("python${PY}-dev", "package", None),
+        ("lib-$V", "package", "1.2"),
+    ]
+
+
 def test_not_an_install() -> None:
     df = parse("FROM x\nRUN apt-get update && apt-get remove -y x && pip download y && npm run build\n")
     assert list(iter_installs(df)) == []

@@ -67,8 +67,9 @@ MANAGERS: dict[str, tuple[str, frozenset[str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class PackageSpec:
-    """One operand of an install. `kind`: package, requirements, constraints, editable, path,
-    url, vcs, group (`@group` of yum/dnf) or the zypper `--type` (pattern, patch, product)."""
+    """One operand of an install. `kind`: package, variable (the word is one expansion such as
+    `$PKGS`), requirements, constraints, editable, path, url, vcs, group (`@group` of yum/dnf)
+    or the zypper `--type` (pattern, patch, product)."""
 
     name: str
     version: str | None  # as written after the operator (`1.2-1`, `^1.2`, `1,<2`, `latest`)
@@ -130,7 +131,7 @@ def installs(command: Command) -> Install | None:
     if action is None or action not in actions:
         return None
     global_ = global_ or command.has_flag("-g", "--global")
-    packages = _READERS[family](command, manager, operands)
+    packages = [_variable(spec) for spec in _READERS[family](command, manager, operands)]
     return Install(manager, family, action, command, subcommand, tuple(packages), command.flags, global_)
 
 
@@ -143,6 +144,17 @@ def iter_installs(
         found = installs(command)
         if found is not None and (wanted is None or found.manager in wanted or found.family in wanted):
             yield found
+
+
+def _variable(spec: PackageSpec) -> PackageSpec:
+    """A word that is one expansion (`$PKGS`, `${DEPS}`, `$(cat list)`) is of kind `variable`:
+    it may stand for several packages, pinned or not."""
+    if spec.kind == "package" and _WHOLE_EXPANSION.fullmatch(spec.word.value):
+        return PackageSpec(spec.name, spec.version, spec.operator, spec.word, "variable", spec.version_word, spec.release)
+    return spec
+
+
+_WHOLE_EXPANSION = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|\(.*\)|`.*`)|`.*`", re.DOTALL)
 
 
 def _manager(command: Command) -> str | None:

@@ -270,7 +270,7 @@ def scan_flags(tool: str, args: tuple[ShellWord, ...]) -> tuple[list[ShellFlag],
         if text == "--":
             operands.extend(args[i:])
             break
-        if len(text) < 2 or text[0] != "-" or (text[1].isdigit() and tool != "apt-get"):
+        if len(text) < 2 or text[0] != "-":
             operands.append(word)
             continue
         if text.startswith("--") or single_dash:
