@@ -32,13 +32,22 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
         capabilities=client_capabilities(request.param),
         initialization_options={"dlint": {"select": SELECT}},
     )
-    await lsp_client.initialize_session(params)
+    result = await lsp_client.initialize_session(params)
+    lsp_client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
+    lsp_client.client_name = request.param  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
 
 def uri(name: str) -> str:
     return f"file:///nonexistent/dlint-lsp-tests/{name}"
+
+
+async def test_pull_is_offered_only_to_clients_that_pull(client: LanguageClient) -> None:
+    provider = client.server_capabilities.diagnostic_provider  # type: ignore[attr-defined]
+    assert (provider is not None) == (client.client_name == "neovim@v0.11.0")  # type: ignore[attr-defined]
+    sync = client.server_capabilities.text_document_sync  # type: ignore[attr-defined]
+    assert sync.change == types.TextDocumentSyncKind.Incremental and sync.open_close
 
 
 async def test_open_publishes_exact_diagnostics_with_version(client: LanguageClient) -> None:
