@@ -86,6 +86,9 @@ def lint_text(
     findings = run_rules(model, chosen, config, path)
     findings = apply_suppressions(findings, model)
     result.findings = sorted(findings, key=lambda f: f.sort_key)
+    from docklint.model.shell import shell_counts  # light: no bashlex
+
+    result.debug.update(shell_counts(model))
     return result
 
 

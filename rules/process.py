@@ -11,7 +11,7 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction, Stage
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.stages import image_stages, stage_has
+from docklint.rules.stages import image_stages, root_base, stage_has
 
 _WINDOWS_BASES = ("windows", "nanoserver", "servercore", "dotnet/framework", "powershell:lts-nanoserver")
 
@@ -52,7 +52,10 @@ def is_windows_stage(df: Dockerfile, stage: Stage) -> bool:
     enabled=False,
 )
 def healthcheck_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    last = len(df.stages) - 1
     for stage in image_stages(df):
+        if stage.index != last and root_base(df, stage).is_scratch:
+            continue  # a `FROM scratch` export stage holds build output, not a service
         if not stage_has(df, stage, "HEALTHCHECK"):
             yield ctx.finding(stage.from_.keyword_range)
 

@@ -131,11 +131,36 @@ def stage_usage(df: Dockerfile) -> tuple[set[int], bool]:
     return used, unknown
 
 
+def _maybe_referenced(df: Dockerfile) -> set[int]:
+    """Stages a reference built from variables could name with other build arguments:
+    `FROM build_${TARGETARCH}` may be any `build_*`."""
+    found: set[int] = set()
+    for ref in stage_refs(df):
+        if "$" not in ref.written:
+            continue
+        pattern = re.sub(r"\\\$\\{[^}]*\\}|\\\$[A-Za-z_][A-Za-z0-9_]*", ".*", re.escape(ref.written))
+        for stage in df.stages:
+            if stage.name and stage.index != ref.inst.stage_index and re.fullmatch(pattern, stage.name, re.I):
+                found.add(stage.index)
+    return found
+
+
 def image_stages(df: Dockerfile) -> list[Stage]:
     """Stages that end up as images: the last one and any that no other stage builds on or copies
-    from (candidates for `--target`). Builder stages are left out."""
+    from (candidates for `--target`). Builder stages, including those a variable reference may
+    name, are left out."""
     used, _unknown = stage_usage(df)
+    used |= _maybe_referenced(df)
     return [s for s in df.stages if s.index == len(df.stages) - 1 or s.index not in used]
+
+
+def root_base(df: Dockerfile, stage: Stage) -> Stage:
+    """The first stage of the chain `stage` builds on (`FROM a` ... `FROM b AS c` -> a's stage)."""
+    seen: set[int] = set()
+    while stage.base_stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        stage = df.stages[stage.base_stage]
+    return stage
 
 
 def stage_has(df: Dockerfile, stage: Stage, keyword: str) -> bool:
@@ -248,6 +273,27 @@ def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(ref.range, name=ref.value)
 
 
+# Images built FROM scratch that exist to be copied whole (`COPY --from=xx / /` is their documented use).
+SCRATCH_HELPER_IMAGES = frozenset({"tonistiigi/xx"})
+
+
+def _whole_copy_is_fine(df: Dockerfile, ref: StageRef) -> bool:
+    """Copying `/` is deliberate when the source holds only build output (a stage built on
+    scratch, the xx helper, an image rather than a stage of this file), when the target is empty
+    (`FROM scratch`: squashing into one layer) or when both stages start from the same base (the
+    copy only carries the source's changes)."""
+    target_root = root_base(df, df.stages[ref.inst.stage_index])
+    if target_root.is_scratch:
+        return True
+    stage = referenced_stage(df, ref)
+    if stage is None:
+        return True  # an image: whole-copy images are helpers (xx, buildx-bin); their contents are unknown here
+    root = root_base(df, stage)
+    if root.is_scratch or root.base_text == target_root.base_text:
+        return True
+    return root.base is not None and root.base.short_name in SCRATCH_HELPER_IMAGES
+
+
 @rule(
     code="DL3067",
     name="copy-entire-filesystem",
@@ -258,7 +304,13 @@ def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     rationale=(
         "Copying `/` onto `/` replaces this stage's files wholesale with another stage's, build "
         "tools and caches included. The result is as large as the builder and mixes two "
-        "distributions' package databases. Copy the directories the runtime needs instead."
+        "distributions' package databases. Copy the directories the runtime needs instead. "
+        "Unlike hadolint, dlint checks stages of this file only and lets three deliberate "
+        "patterns pass: copying into a `FROM scratch` stage (squashing an image into one layer), "
+        "copying a stage that shares this stage's base (it only carries that stage's changes), "
+        "and copying build output (a stage built on scratch or on the `tonistiigi/xx` helper). "
+        "Images named directly in `--from` are left alone: those copied whole are helper images "
+        "made for it, and their contents are not known here."
     ),
     bad="FROM debian:12 AS build\nRUN make install\nFROM gcr.io/distroless/base-debian12\nCOPY --from=build / /",
     good="FROM debian:12 AS build\nRUN make install\nFROM gcr.io/distroless/base-debian12\n"
@@ -268,7 +320,8 @@ def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
 def copy_entire_filesystem(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
         flag = inst.flag("from")
-        if flag is None:
+        ref = copy_from(df, inst)
+        if flag is None or (ref is not None and _whole_copy_is_fine(df, ref)):
             continue
         sources, dest = copy_paths(inst)
         if dest is None or dest.value != "/":

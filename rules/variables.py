@@ -12,6 +12,7 @@ from docklint.model.nodes import Instruction, KeyValue, Stage
 from docklint.model.source import MappedText, Pos, Range
 from docklint.model.variables import VarRef, expand, references
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
+from docklint.rules.stages import root_base
 
 # Instructions whose arguments BuildKit expands itself (RUN, CMD and ENTRYPOINT are left to the
 # shell; FROM has its own checks).
@@ -56,14 +57,6 @@ def _expanded_texts(df: Dockerfile, inst: Instruction) -> Iterator[MappedText]:
             raw = df.source.slice(flag.value_range)
             start = df.source.offset(flag.value_range.start)
             yield MappedText(raw, df.source, ((0, start),))
-
-
-def root_base(df: Dockerfile, stage: Stage) -> Stage:
-    seen: set[int] = set()
-    while stage.base_stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        stage = df.stages[stage.base_stage]
-    return stage
 
 
 @rule(
