@@ -328,7 +328,8 @@ class Script:
     commands: tuple[Command, ...] = ()
     interpreter: str | None = None
     heredoc: Heredoc | None = None
-    fallback: bool = False
+    fallback: bool = False  # bashlex could not parse the whole script: it was split and retried
+    tokenized: int = 0  # segments bashlex rejected even alone; their words come from the tokenizer
     shell_options: frozenset[str] = frozenset()
     set_options: frozenset[str] = frozenset()
     mounts: tuple[Mount, ...] = ()
@@ -363,6 +364,21 @@ class Script:
             if mount.type == "cache" and (not targets or (mount.target or "").rstrip("/") in targets):
                 return mount
         return None
+
+
+def shell_counts(df: Dockerfile) -> dict[str, int]:
+    """Counters for `dlint --debug` over the scripts analysed so far for `df` (parses nothing)."""
+    counts = {"shell_scripts": 0, "shell_fallback_scripts": 0, "shell_tokenized_segments": 0, "shell_skipped_scripts": 0}
+    for key, value in df._cache.items():
+        if isinstance(key, tuple) and key and key[0] == "scripts":
+            for script in value:  # type: ignore[attr-defined]
+                if script.analysed:
+                    counts["shell_scripts"] += 1
+                    counts["shell_fallback_scripts"] += script.fallback
+                    counts["shell_tokenized_segments"] += script.tokenized
+                else:
+                    counts["shell_skipped_scripts"] += 1
+    return counts
 
 
 def scripts_of(df: Dockerfile, inst: Instruction) -> list[Script]:

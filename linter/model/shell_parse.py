@@ -70,6 +70,7 @@ class Builder:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.fallback = False
+        self.tokenized = 0  # segments bashlex rejected even alone
         self.exec_text: MappedText | None = None  # exec-form text: its words are JSON strings
 
     # -- entry -----------------------------------------------------------------------------
@@ -123,6 +124,7 @@ class Builder:
     ) -> list[Command]:
         """Words of a segment bashlex rejects; a pipeline inside it is split at `|`."""
         STATS["tokenized_segments"] += 1
+        self.tokenized += 1
         direct: list[Command] = []
         for sub_start, sub_end, op in segments(text.text, start, end):
             spans = tokens(text.text, sub_start, sub_end)

@@ -80,6 +80,7 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
             points.append((index, added, removed))
     script.commands = tuple(commands)
     script.fallback = builder.fallback
+    script.tokenized = builder.tokenized
     script._set_points = tuple(points)
     options = set(script.shell_options)
     for _, added, _removed in points:
