@@ -18,6 +18,8 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.variables",
     "docklint.rules.labels",
     "docklint.rules.style",
+    "docklint.rules.apt",
+    "docklint.rules.apk",
     "docklint.rules.shell_commands",
     "docklint.rules.pipefail",
 )
