@@ -27,7 +27,10 @@ MAX_DEPTH = 6
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
 # Constructs bashlex 0.18 never parses (`case`, `[[`, arithmetic, arrays, `time`): a script
 # with one goes straight to the per-segment path instead of failing a whole parse first.
-_UNSUPPORTED = re.compile(r"(?:^|[\s;&|(])(?:case|time|\[\[|\(\()\s|\$\(\(|[A-Za-z0-9_]=\(")
+_UNSUPPORTED = re.compile(
+    r"(?:^|[;&|({\n]|\b(?:then|do|else|elif|if|while|until)\s)\s*(?:time\s|\[\[\s|\(\()"
+    r"|\bcase\s+\S+\s+in\b|\$\(\(|[A-Za-z0-9_]=\("
+)
 _PLAIN = re.compile(r"[^\\'\"$`]*")  # no quotes, escapes or expansions: value == raw
 _COMMENT_WORD = re.compile(r"`\s*#[^`]*`|\$\(\s*#[^)]*\)")
 _CACHE_SIZE = 4096
