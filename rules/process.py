@@ -114,7 +114,15 @@ def _array_text(inst: Instruction) -> tuple[int, int] | None:
     return start, end
 
 
+_ITEM = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,\[\]"']+)"""
+_ATTEMPT = re.compile(rf"^\[\s*{_ITEM}(?:\s*,\s*{_ITEM})*\s*,?\s*\]$", re.S)
+
+
 def _looks_like_array(body: str) -> bool:
+    """An attempt at a JSON array: comma-separated items, or one quoted item. Shell tests such as
+    `[ -f x ]` and `[ "$a" = b ] && ...` are not."""
+    if not _ATTEMPT.match(body):
+        return False
     inner = body[1:-1].strip()
     return "," in inner or inner.startswith(("'", '"'))
 

@@ -59,6 +59,21 @@ def _expanded_texts(df: Dockerfile, inst: Instruction) -> Iterator[MappedText]:
             yield MappedText(raw, df.source, ((0, start),))
 
 
+def inherited_args(df: Dockerfile, stage: Stage) -> set[str]:
+    """ARG names declared in the stages this one builds on. The Dockerfile reference says ARGs end
+    with their stage, but BuildKit adds ARG values to the stage's state, which `FROM <stage>`
+    starts from, so they are set in the child (dockerfile2llb `dispatchArg`)."""
+    names: set[str] = set()
+    seen: set[int] = {stage.index}
+    current = stage
+    while current.base_stage is not None and current.base_stage not in seen:
+        current = df.stages[current.base_stage]
+        seen.add(current.index)
+        for inst in current.of("ARG"):
+            names.update(kv.key for kv in df.key_values(inst))
+    return names
+
+
 @rule(
     code="DF406",
     name="undefined-arg-in-from",
@@ -155,6 +170,7 @@ def undefined_var(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
         root = root_base(df, stage)
         bare = root.is_scratch or (root.base is not None and root.base.name in BARE_OS_IMAGES)
+        inherited = inherited_args(df, stage)
         for inst in stage.instructions:
             if inst.keyword not in EXPANDED:
                 continue
@@ -163,7 +179,7 @@ def undefined_var(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             for text in _expanded_texts(df, inst):
                 for ref, rng in _refs_in(text, df.escape):
                     name = ref.name
-                    if name in reported or name in AUTOMATIC_ARGS or name in global_names or name == "PATH":
+                    if name in reported or name in AUTOMATIC_ARGS or name in global_names or name in inherited or name == "PATH":
                         continue
                     if scope is None:
                         scope = df.scope(inst)
@@ -213,7 +229,7 @@ def global_arg_not_redeclared(df: Dockerfile, ctx: Context) -> Iterator[Finding]
     if not global_lines:
         return
     for stage in df.stages:
-        reported: set[str] = set()
+        reported = inherited_args(df, stage)  # set in the child too: BuildKit carries them over
         for inst in stage.instructions:
             if inst.keyword not in EXPANDED and inst.keyword != "RUN":
                 continue
@@ -315,8 +331,10 @@ def env_path_clobbered(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             if pair.key != "PATH" or pair.value is None or pair.value_range is None:
                 continue
             raw = df.source.slice(pair.value_range)
-            if any(ref.name == "PATH" for ref in references(raw, df.escape)):
-                continue
+            if any("PATH" in ref.name for ref in references(raw, df.escape)):
+                continue  # $PATH itself, or a saved copy such as ${ORIGINAL_PATH}
+            if ";" in pair.value or re.search(r"[A-Za-z]:\\", pair.value):
+                continue  # a Windows PATH
             entries = {entry.rstrip("/") for entry in pair.value.split(":")}
             if "/usr/bin" in entries and "/bin" in entries:
                 continue
