@@ -20,6 +20,7 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.style",
     "docklint.rules.apt",
     "docklint.rules.apk",
+    "docklint.rules.rpm",
     "docklint.rules.shell_commands",
     "docklint.rules.pipefail",
 )
