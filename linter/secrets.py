@@ -80,18 +80,18 @@ _PLACEHOLDER = re.compile(
 _FAKE = re.compile(r"(?i)fake|dummy|example|sample|placeholder|changeme|change_me|your_|<|>")
 # Token formats detect-secrets 1.5 does not know; all have a fixed prefix, so they are cheap to
 # look for in whole texts.
-_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b")),
-    ("GitHub token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20}\b")),
-    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("Docker Hub token", re.compile(r"\bdckr_pat_[A-Za-z0-9_-]{27}\b")),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}\b")),
-    ("Anthropic API key", re.compile(r"\bsk-ant-[a-z0-9]{2,8}-[A-Za-z0-9_-]{80,}")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
-    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
-    ("PyPI token", re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}")),
+_TOKENS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    ("GitHub token", ("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b")),
+    ("GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b")),
+    ("GitLab token", ("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_-]{20}\b")),
+    ("AWS access key", ("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("Google API key", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Docker Hub token", ("dckr_pat_",), re.compile(r"\bdckr_pat_[A-Za-z0-9_-]{27}\b")),
+    ("Hugging Face token", ("hf_",), re.compile(r"\bhf_[A-Za-z]{34}\b")),
+    ("Anthropic API key", ("sk-ant-",), re.compile(r"\bsk-ant-[a-z0-9]{2,8}-[A-Za-z0-9_-]{80,}")),
+    ("Slack token", ("xox",), re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
+    ("npm token", ("npm_",), re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("PyPI token", ("pypi-",), re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}")),
 )
 # The secret access key half of an AWS key pair, when named as such.
 _AWS_SECRET = re.compile(
@@ -100,21 +100,27 @@ _AWS_SECRET = re.compile(
 
 
 def _own_hits(text: str) -> Iterator[SecretHit]:
-    for match in _PRIVATE_KEY.finditer(text):
-        if _KEY_BODY.search(match.group("body")):
-            yield _hit("private key", text, match.start(), match.end())
-    for match in _URL_CREDENTIALS.finditer(text):
-        password = match.group("password")
-        if _PLACEHOLDER.match(password) or "$" in password:
-            continue
-        yield _hit("password in URL", text, match.start("password"), match.end("password"))
-    for kind, pattern in _TOKENS:
-        for match in pattern.finditer(text):
-            yield _hit(kind, text, match.start(), match.end())
-    for match in _AWS_SECRET.finditer(text):
-        value = match.group("value")
-        if not looks_like_hash(value) and not _is_sequence(value):
-            yield _hit("AWS secret access key", text, match.start("value"), match.end("value"))
+    # Each detector runs only when its fixed part is in the text: most texts have none.
+    if "PRIVATE KEY" in text:
+        for match in _PRIVATE_KEY.finditer(text):
+            if _KEY_BODY.search(match.group("body")):
+                yield _hit("private key", text, match.start(), match.end())
+    if "://" in text and "@" in text:
+        for match in _URL_CREDENTIALS.finditer(text):
+            password = match.group("password")
+            if _PLACEHOLDER.match(password) or "$" in password:
+                continue
+            yield _hit("password in URL", text, match.start("password"), match.end("password"))
+    for kind, prefixes, pattern in _TOKENS:
+        if any(prefix in text for prefix in prefixes):
+            for match in pattern.finditer(text):
+                yield _hit(kind, text, match.start(), match.end())
+    lowered = text.lower()
+    if "secret" in lowered and "aws" in lowered:
+        for match in _AWS_SECRET.finditer(text):
+            value = match.group("value")
+            if not looks_like_hash(value) and not _is_sequence(value):
+                yield _hit("AWS secret access key", text, match.start("value"), match.end("value"))
 
 
 def _hit(kind: str, text: str, start: int, end: int, detector: str = "dlint") -> SecretHit:
@@ -236,27 +242,48 @@ def scan_line_cached(line: str) -> tuple[tuple[str, str], ...]:
     engine = _engine()
     scan = engine.scan
     context = engine.snippet(lines=[line], line_number=1)
-    if scan._is_filtered_out(required_filter_parameters=["line"], filename=_FILENAME, line=line, context=context):
+    # The line filter only honours `pragma: allowlist secret` comments.
+    if "pragma" in line and scan._is_filtered_out(
+        required_filter_parameters=["line"], filename=_FILENAME, line=line, context=context
+    ):
         return ()
+    long_token = _LONG_TOKEN.search(line) is not None
+    keyword = _KEYWORD.search(line) is not None
     found: list[tuple[str, str]] = []
     for plugin in engine.plugins:
-        for secret in scan._scan_line(plugin=plugin, filename=_FILENAME, line=line, line_number=0, context=context):
+        name = type(plugin).__name__
+        # Format and entropy plugins look for long tokens (only the Artifactory plugin's shortest
+        # forms have fewer than 20 characters), the keyword plugin for an assignment to a
+        # credential-like name; skipping the plugins a line cannot satisfy halves the cost.
+        if not (keyword if name == "KeywordDetector" else long_token):
+            continue
+        # Called directly rather than through `scan._scan_line`, whose per-call signature
+        # inspection costs more than the plugins' own regular expressions.
+        for secret in plugin.analyze_line(filename=_FILENAME, line=line, line_number=0, context=context):
             value = secret.secret_value
-            if value is None or scan._is_filtered_out(
+            if value is None or _suppressed(name, value, line[: max(line.find(value), 0)]):
+                continue
+            filtered = scan._is_filtered_out(
+                required_filter_parameters=["secret"], filename=_FILENAME, secret=value, plugin=plugin, line=line
+            ) or scan._is_filtered_out(
                 required_filter_parameters=["context"],
                 filename=_FILENAME,
                 secret=value,
                 plugin=plugin,
                 line=line,
                 context=context,
-            ):
-                continue
-            found.append((type(plugin).__name__, value))
+            )
+            if not filtered:
+                found.append((name, value))
     return tuple(sorted(set(found)))
 
 
-_WORTH_SCANNING = re.compile(r"[A-Za-z0-9+/=_\-]{16,}|://|(?i:pass|secret|token|key|auth|pwd)")
-
+# What a line needs before detect-secrets reads it: a long token (every format and entropy plugin
+# needs 20 or more characters) or a keyword assignment (its keyword plugin). Credentials in URLs
+# are `_own_hits`' business.
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+_KEYWORD = re.compile(r"(?i:pass|pwd|secret|token|key|auth|cred)[\w.-]*[\"']?\s*(?:[:=]|:=|=>)")
+_WORTH_SCANNING = re.compile(_LONG_TOKEN.pattern + "|" + _KEYWORD.pattern)
 
 def scan_text(
     text: str,
