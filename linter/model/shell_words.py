@@ -115,9 +115,11 @@ def unquote(raw: str) -> tuple[str, list[int], bool, bool]:
             nxt = raw[i + 1]
             quoted = True
             if state == '"' and nxt not in _DOUBLE_ESCAPES:
-                value.append(ch)
+                value.append(ch)  # `"\d"` keeps its backslash; the next character is read as usual
                 offsets.append(i)
-            elif nxt != "\n":
+                i += 1
+                continue
+            if nxt != "\n":
                 value.append(nxt)
                 offsets.append(i + 1)
             i += 2
