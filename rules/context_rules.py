@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 
 URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 MAX_PER_INSTRUCTION = 10  # DF105 findings per COPY; the rest are summed up in the last one
-MAX_SCANNED_FILES = 2000
-MAX_SCANNED_BYTES = 8 * 1024 * 1024
-CONFIG_LIKE = re.compile(r"(?i)(?:\.(?:env|ini|cfg|conf|properties|ya?ml|toml|json|xml|sh|txt)|/[^./]+)$|^[^./]+$")
+# Content scans per Dockerfile: our own detectors (substring checks, then regexes) read up to
+# MAX_SCANNED_BYTES; detect-secrets (~0.3 ms a line) reads config-like files up to DEEP_BYTES.
+MAX_SCANNED_FILES = 1000
+MAX_SCANNED_BYTES = 4 * 1024 * 1024
+DEEP_BYTES = 1024 * 1024
+CONFIG_LIKE = re.compile(r"(?i)(?:\.(?:env|ini|cfg|conf|properties|ya?ml|toml|json|xml|sh|txt)|/[^./]+|/\.[^/]+rc)$|^[^./]+$|^\.[^/]+rc$")
 SKIP_SCAN = re.compile(r"(?i)(?:\.lock|-lock\.json|\.min\.js|\.map|\.svg|\.sum)$|(?:^|/)(?:node_modules|vendor)/")
 
 
@@ -98,6 +101,7 @@ class _Budget:
     def __init__(self) -> None:
         self.files = MAX_SCANNED_FILES
         self.bytes = MAX_SCANNED_BYTES
+        self.deep_bytes = DEEP_BYTES
 
 
 def _from_context(
@@ -118,7 +122,7 @@ def _from_context(
 def _sensitive_entries(
     context: BuildContext, entries: list[Entry], whole_folder: bool, budget: _Budget
 ) -> Iterator[tuple[Entry, str, str]]:
-    from docklint.sensitive_files import PRIVATE_KEY, classify_name, confirm
+    from docklint.sensitive_files import classify_name, confirm
 
     inside_reported: list[str] = []
     for entry in entries:
@@ -136,10 +140,9 @@ def _sensitive_entries(
                 yield entry, sensitive.what, _advice(sensitive, whole_folder)
             continue
         hit = _scan_file(context, entry, budget)
-        if hit == "private key":
-            yield entry, "private key", _advice(PRIVATE_KEY, whole_folder)
-        elif hit is not None:
-            yield entry, f"holds a {hit}", _scan_advice(whole_folder, entry.path)
+        if hit is not None:
+            article = "an" if hit[:1].lower() in "aeio" else "a"
+            yield entry, f"holds {article} {hit}", _scan_advice(whole_folder, entry.path)
 
 
 def _scan_file(context: BuildContext, entry: Entry, budget: _Budget) -> str | None:
@@ -154,7 +157,10 @@ def _scan_file(context: BuildContext, entry: Entry, budget: _Budget) -> str | No
     budget.files -= 1
     budget.bytes -= len(text)
     config_like = bool(CONFIG_LIKE.search(entry.path))
-    for hit in scan_text(text):
+    deep = config_like and budget.deep_bytes >= len(text)
+    if deep:
+        budget.deep_bytes -= len(text)
+    for hit in scan_text(text, detect_secrets=deep):
         if hit.entropy_only or (hit.detector == "KeywordDetector" and not config_like):
             continue  # random-looking strings in code are mostly test data and ids
         return hit.masked
