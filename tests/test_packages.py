@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from docklint.model.dockerfile import parse
@@ -186,3 +188,19 @@ def test_nested_installs_are_found() -> None:
     assert [(i.manager, [p.name for p in i.packages]) for i in iter_installs(df)] == [
         ("apt-get", ["a"]), ("pip", ["b"]), ("apk", []),
     ]
+
+
+def test_corpus_installs(corpus: list[Path]) -> None:
+    """Every command of the corpus is read without error; package words keep exact ranges."""
+    managers: set[str] = set()
+    for path in corpus:
+        df = parse(path.read_text(encoding="utf-8", errors="replace"), str(path))
+        for command in df.commands():
+            found = installs(command)
+            if found is None:
+                continue
+            managers.add(found.manager)
+            for spec in found.packages:
+                if spec.word.exact:
+                    assert df.source.slice(spec.range) == spec.word.raw
+    assert {"apt-get", "apk", "pip", "npm", "yum", "gem", "go"} <= managers
