@@ -159,6 +159,7 @@ def test_gem() -> None:
     assert (spec.name, spec.version, spec.operator) == ("bundler", "2.4.22", "-v")
     assert spec.version_word is not None and spec.version_word.value == "2.4.22"
     assert specs("gem install rails:7.1.2 ./x.gem") == [("rails", ":", "7.1.2", "package"), ("./x.gem", None, None, "path")]
+    assert specs("gem install nokogiri --version 1.18 -- --use-system-libraries") == [("nokogiri", "--version", "1.18", "package")]
 
 
 def test_go_and_cargo() -> None:

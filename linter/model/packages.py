@@ -186,7 +186,7 @@ def _apt(command: Command, manager: str, operands: list[ShellWord]) -> list[Pack
     specs: list[PackageSpec] = []
     for word in operands:
         value = word.value
-        if value.endswith(".deb") and ("/" in value or value.startswith(".")):
+        if value.endswith(".deb"):
             specs.append(PackageSpec(value, None, None, word, "path"))
             continue
         match = _APT.match(value)
@@ -202,7 +202,7 @@ def _apk(command: Command, manager: str, operands: list[ShellWord]) -> list[Pack
     specs: list[PackageSpec] = []
     for word in operands:
         value = word.value
-        if value.endswith(".apk") and ("/" in value or value.startswith(".")):
+        if value.endswith(".apk"):
             specs.append(PackageSpec(value, None, None, word, "path"))
             continue
         match = _APK.match(value)
@@ -338,6 +338,9 @@ def npm_spec(word: ShellWord) -> PackageSpec:
 
 def _gem(command: Command, manager: str, operands: list[ShellWord]) -> list[PackageSpec]:
     flag = command.flag("-v", "--version")
+    separator = next((w.offset for w in command.args if w.value == "--"), None)
+    if separator is not None:  # `gem install x -- --with-opt`: build options, not gems
+        operands = [w for w in operands if w.offset < separator]
     specs: list[PackageSpec] = []
     for word in operands:
         value = word.value
