@@ -17,6 +17,7 @@ class Sensitive:
     advice: str  # the fix, in a message clause
     ignore_entry: str  # the `.dockerignore` line that keeps it out of the context
     secret_mount: bool = True  # the file's purpose at build time is best served by a secret mount
+    name_is_enough: bool = True  # False: the name alone is weak evidence; report only on content
 
 
 _SSH = Sensitive(
@@ -49,6 +50,8 @@ _GIT = Sensitive(
 _SSH_DIR = Sensitive("SSH folder", "use `RUN --mount=type=ssh` for the steps that need a key", "**/.ssh")
 
 _SSH_KEY_NAME = re.compile(r"^id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?(?:[._-](?!pub$)[\w.-]*)?$")
+# `.key` files that hold public material: repository signing keys, keyrings.
+_PUBLIC_KEY_NAME = re.compile(r"pub|gpg|pgp|keyring|signing|release|archive|repo|\.asc")
 _KEY_SUFFIXES = (".key", ".p12", ".pfx", ".jks", ".keystore", ".ppk", ".p8")
 _ENV_SAFE = re.compile(r"^\.env\.(?:example|sample|template|dist|defaults?|tpl|schema|test)$", re.IGNORECASE)
 _CREDENTIAL_NAMES = {
@@ -57,7 +60,7 @@ _CREDENTIAL_NAMES = {
     ".netrc": "netrc",
     "_netrc": "netrc",
     ".git-credentials": "Git",
-    ".yarnrc.yml": "Yarn",
+    ".yarnrc.yml": "Yarn",  # usually registry settings only: content decides
     "kubeconfig": "Kubernetes",
 }
 
@@ -72,14 +75,15 @@ def classify_name(path: str, is_dir: bool = False) -> Sensitive | None:
         return _dir_kind(lowered)
     if _SSH_KEY_NAME.match(name):
         return _SSH
-    if lowered.endswith(_KEY_SUFFIXES) and not lowered.endswith((".pub.key", "public.key")):
+    if lowered.endswith(_KEY_SUFFIXES) and not _PUBLIC_KEY_NAME.search(lowered):
         return PRIVATE_KEY
     if lowered.endswith(".pem") and ("key" in lowered or lowered.startswith("priv")):
         return PRIVATE_KEY
     if lowered == ".env" or (lowered.startswith(".env.") and not _ENV_SAFE.match(lowered)):
         return _ENV
     if lowered in _CREDENTIAL_NAMES:
-        return _credentials(f"{_CREDENTIAL_NAMES[lowered]} credentials file", name)
+        found = _credentials(f"{_CREDENTIAL_NAMES[lowered]} credentials file", name)
+        return found if lowered != ".yarnrc.yml" else Sensitive(found.what, found.advice, found.ignore_entry, True, False)
     if parent == ".aws" and lowered in ("credentials", "config"):
         return _credentials("AWS credentials file", ".aws")
     if parent == ".docker" and lowered == "config.json":

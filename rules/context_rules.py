@@ -90,11 +90,20 @@ def sensitive_file_copied(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for source in local_sources(df):
         if context is None:
             sensitive = classify_name(source.path.rstrip("/"), is_dir=source.path.endswith("/"))
-            if sensitive is not None:
+            if sensitive is not None and sensitive.name_is_enough and not _public_destination(source):
                 yield _finding(ctx, source, source.path.rstrip("/"), sensitive.what, _advice(sensitive, False))
             continue
         yield from _from_context(ctx, context, source, budget, posixpath.basename(df.path))
     yield from _credentials_env(df, ctx)
+
+
+_PUBLIC_DESTINATION = re.compile(r"(?i)(\.pub|\.asc|\.gpg)$|keyrings?/|trusted\.gpg|/etc/pki/rpm-gpg")
+
+
+def _public_destination(source: LocalSource) -> bool:
+    """`COPY jenkins.key /war/jenkins-key.pub`: the destination says the key is public."""
+    _sources, dest = copy_paths(source.inst)
+    return dest is not None and bool(_PUBLIC_DESTINATION.search(dest.value))
 
 
 class _Budget:
