@@ -14,8 +14,10 @@ Version syntax per manager:
   and digits (`java-1.8.0-openjdk`), so a `-` starts the version only when a digit follows and
   everything after it reads as `version[-release][.arch]` with the release starting with a digit
   or the version being the end of the word; otherwise the next `-` is tried. So
-  `java-1.8.0-openjdk` is unversioned and `nodejs-16.14.0` is versioned. `pkg = 1.2` and
-  `pkg >= 1.2` as separate words are not read.
+  `java-1.8.0-openjdk` is unversioned and `nodejs-16.14.0` is versioned. Names that end in a
+  number (`libcudnn9-cuda-13`, `cuda-toolkit-12-4`) read as versioned; for those the number does
+  select a version line. `pkg = 1.2` and `pkg >= 1.2` as separate words are not read. (hadolint's
+  DL3033 is looser still: any `-` in the word counts as a version.)
 - zypper: `pkg=1.2`, `pkg>=1.2`, `pkg<1.2` (and `>`/`<=`), also `pkg-1.2` by the rpm heuristic.
 - pip/pipx: PEP 440 specifiers (`==`, `===`, `~=`, `!=`, `>=`, `<=`, `>`, `<`), extras
   (`pkg[extra]==1`), markers after `;`, direct references `pkg @ url` written `pkg@url`.
