@@ -63,9 +63,9 @@ class Excluder:
     def excludes(self, path: str | PurePosixPath) -> bool:
         if not self.globs:
             return False
-        parts = PurePosixPath(path).parts
-        suffixes = ["/".join(parts[i:]) for i in range(len(parts))]
-        return any(fnmatch.fnmatchcase(s, g) for g in self.globs for s in suffixes)
+        parts = [p for p in PurePosixPath(path).parts if p not in ("/", ".")]
+        candidates = ["/".join(parts[i:]) for i in range(len(parts))] + parts[:-1]
+        return any(fnmatch.fnmatchcase(c, g) for g in self.globs for c in candidates)
 
 
 def discover(paths: Sequence[str], excluder: Excluder) -> Iterator[Target]:

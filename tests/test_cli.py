@@ -308,3 +308,16 @@ def test_config_file_bare_off_turns_a_rule_off(tmp_path: Path) -> None:
     (tmp_path / ".dlint.yaml").write_text("select: [DL3007]\nseverity:\n  DL3007: off\n")
     (tmp_path / "Dockerfile").write_text("FROM alpine:latest\n")
     assert dlint("Dockerfile", cwd=tmp_path) == 0
+
+
+def test_config_exclude_applies_to_found_and_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / ".dlint.yaml").write_text("select: [DL3006]\nexclude: [vendor, '*.tmpl.Dockerfile']\n")
+    for rel in ("vendor/lib/Dockerfile", "app/x.tmpl.Dockerfile", "app/Dockerfile"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("FROM alpine\n")
+    assert dlint("--format", "json", ".", "vendor/lib/Dockerfile", cwd=project) == 1
+    paths = {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert paths == {"app/Dockerfile"}
+    assert Excluder(["vendor"]).excludes("src/vendor/Dockerfile")
+    assert not Excluder(["vendor"]).excludes("src/vendored/Dockerfile")
+    assert Excluder(["ci/*.Dockerfile"]).excludes("a/ci/x.Dockerfile")
