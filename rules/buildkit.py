@@ -17,7 +17,7 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Comment, Instruction, KeyValue
 from docklint.model.source import Pos, Range
 from docklint.rule import Check, Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.stages import rename_stage_edits
+from docklint.rules.stage_refs import rename_stage_edits
 from docklint.suppress import PRAGMA
 
 # -- MultipleInstructionsDisallowed ---------------------------------------------------------

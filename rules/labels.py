@@ -11,7 +11,7 @@ from typing import Iterator
 from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction, KeyValue, Stage
 from docklint.rule import Context, Finding, Severity, rule
-from docklint.rules.stages import image_stages
+from docklint.rules.stage_refs import image_stages
 
 LABEL_TYPES = ("text", "url", "rfc3339", "spdx", "hash", "semver", "email")
 RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")

@@ -11,7 +11,7 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction, Stage
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.stages import image_stages, root_base, stage_has
+from docklint.rules.stage_refs import image_stages, root_base, stage_has
 
 _WINDOWS_BASES = ("windows", "nanoserver", "servercore", "dotnet/framework", "powershell:lts-nanoserver")
 

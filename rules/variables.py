@@ -12,7 +12,7 @@ from docklint.model.nodes import Instruction, KeyValue, Stage
 from docklint.model.source import MappedText, Pos, Range
 from docklint.model.variables import VarRef, expand, references
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.stages import root_base
+from docklint.rules.stage_refs import root_base
 
 # Instructions whose arguments BuildKit expands itself (RUN, CMD and ENTRYPOINT are left to the
 # shell; FROM has its own checks).
