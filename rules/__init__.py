@@ -21,6 +21,8 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.apt",
     "docklint.rules.apk",
     "docklint.rules.rpm",
+    "docklint.rules.languages",
+    "docklint.rules.package_managers",
     "docklint.rules.shell_commands",
     "docklint.rules.pipefail",
 )
