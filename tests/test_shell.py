@@ -75,6 +75,22 @@ def test_pipefail_from_shell_and_set() -> None:
     assert "pipefail" not in second.options_at(second.commands[0])
 
 
+def test_options_of_nested_shells() -> None:
+    df = parse("RUN set -o pipefail && bash -eo pipefail -c 'curl x | tar -x' && sh -c 'set -e; a | b'\n")
+    found = {c.name: c for c in df.commands()}
+    script = found["curl"].script
+    assert script is not None and script.uses_pipefail
+    assert script.options_at(found["curl"]) == {"errexit", "pipefail"}
+    assert script.options_at(found["a"]) == {"errexit"}  # a new shell: the outer `set` does not reach it
+    df = parse('RUN ["/bin/bash", "-c", "set -o pipefail && curl x | sh"]\n')
+    (script,) = df.scripts(df.instructions[0])
+    curl = next(c for c in script.commands if c.name == "curl")
+    assert script.uses_pipefail and "pipefail" in script.options_at(curl)
+    df = parse('RUN ["bash", "-o", "pipefail", "-c", "curl x | sh"]\n')
+    (script,) = df.scripts(df.instructions[0])
+    assert script.shell_options == {"pipefail"} and script.uses_pipefail
+
+
 def test_sh_c_nested_words_map_into_the_string() -> None:
     df = parse("RUN sh -c 'apt-get update && apt-get install -y vim'\n")
     inner = list(df.commands("apt-get"))

@@ -333,7 +333,8 @@ class Script:
     shell_options: frozenset[str] = frozenset()
     set_options: frozenset[str] = frozenset()
     mounts: tuple[Mount, ...] = ()
-    _set_points: tuple[tuple[int, frozenset[str], frozenset[str]], ...] = ()
+    _set_points: tuple[tuple[int, Command | None, frozenset[str], frozenset[str]], ...] = ()
+    _main: Command | None = None  # for `RUN ["sh", "-c", "..."]`: the shell running the string
 
     @property
     def analysed(self) -> bool:
@@ -349,13 +350,23 @@ class Script:
         return "pipefail" in self.set_options
 
     def options_at(self, command: Command) -> frozenset[str]:
-        """Shell options in effect when `command` runs (SHELL flags, then earlier `set`s)."""
-        options = set(self.shell_options)
-        for index, added, removed in self._set_points:
+        """Shell options in effect when `command` runs.
+
+        For the script's own shell: SHELL's flags, then the `set`s before `command`. For a
+        command inside `sh -c '...'` (or `su -c`, `runuser -c`): that shell's flags
+        (`bash -o pipefail -c`), then the `set`s before it in the same string.
+        """
+        context = shell_context(command)
+        if context is None or context is self._main:
+            options = set(self.shell_options)
+        else:
+            options = set(flag_options(context))
+        for index, where, added, removed in self._set_points:
             if index >= command.index:
                 break
-            options |= added
-            options -= removed
+            if where is context:
+                options |= added
+                options -= removed
         return frozenset(options)
 
     def cache_mount(self, *targets: str) -> Mount | None:
@@ -379,6 +390,69 @@ def shell_counts(df: Dockerfile) -> dict[str, int]:
                 else:
                     counts["shell_skipped_scripts"] += 1
     return counts
+
+
+# Nested kinds that start a new shell process, whose options are its own.
+NEW_SHELL = frozenset({"sh -c", "su -c", "runuser -c"})
+OPTION_LETTERS = {
+    "e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob", "n": "noexec",
+    "a": "allexport", "E": "errtrace", "C": "noclobber", "b": "notify", "h": "hashall", "T": "functrace",
+    "m": "monitor", "B": "braceexpand", "H": "histexpand", "P": "physical", "k": "keyword", "t": "onecmd",
+}
+
+
+def shell_context(command: Command) -> Command | None:
+    """The command whose `-c` string runs `command` (`sh` in `sh -c '...'`), or None when the
+    script's own shell runs it (wrappers and substitutions do not start a new shell string)."""
+    current: Command | None = command
+    while current is not None and current.nested is not None:
+        if current.nested in NEW_SHELL:
+            return current.parent
+        current = current.parent
+    return None
+
+
+def flag_options(shell: Command) -> frozenset[str]:
+    """Options a shell command turns on with its own flags (`bash -eo pipefail -c ...`)."""
+    if shell.name in ("su", "runuser"):
+        return frozenset()
+    words: list[ShellWord] = []
+    for word in shell.args:
+        if not word.value.startswith(("-", "+")) or word.value == "--":
+            if words and words[-1].value[-1:] in ("o", "O") and words[-1].value[:1] in "-+":
+                words.append(word)  # the option name after `-o`
+                continue
+            break
+        words.append(word)
+    return set_changes(tuple(w for w in words if w.value != "-c"))[0]
+
+
+def set_changes(args: tuple[ShellWord, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Options a `set` command turns on and off: `-eux`, `+e`, `-o pipefail`, `-euxo pipefail`.
+
+    Long names are used throughout (`errexit`, `nounset`, `xtrace`, `pipefail`, ...).
+    """
+    added: set[str] = set()
+    removed: set[str] = set()
+    i = 0
+    while i < len(args):
+        text = args[i].value
+        i += 1
+        if len(text) < 2 or text[0] not in "-+" or text == "--":
+            continue
+        target = added if text[0] == "-" else removed
+        other = removed if text[0] == "-" else added
+        for letter in text[1:]:
+            if letter in "oO":
+                if i < len(args):
+                    name = args[i].value
+                    target.add(name)
+                    other.discard(name)
+                    i += 1
+            elif letter in OPTION_LETTERS:
+                target.add(OPTION_LETTERS[letter])
+                other.discard(OPTION_LETTERS[letter])
+    return frozenset(added), frozenset(removed)
 
 
 def scripts_of(df: Dockerfile, inst: Instruction) -> list[Script]:

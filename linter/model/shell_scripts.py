@@ -16,7 +16,17 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from docklint.model.shell import STATS, Command, Mount, Script, ShellWord
+from docklint.model.shell import (
+    NEW_SHELL,
+    STATS,
+    Command,
+    Mount,
+    Script,
+    ShellWord,
+    flag_options,
+    set_changes,
+    shell_context,
+)
 from docklint.model.shell_parse import Builder, make_word
 from docklint.model.shell_wrappers import POSIX_SHELLS, shell_script_word
 from docklint.model.source import MappedText, Source
@@ -30,11 +40,6 @@ WINDOWS_SHELL = ("cmd", "/S", "/C")
 _WINDOWS_BASE = re.compile(r"windows|nanoserver|servercore|ltsc20\d\d", re.IGNORECASE)
 _SHELL_PRAGMA = re.compile(r"#\s*(?:hadolint|dlint)\s+shell\s*=\s*(\S+)", re.IGNORECASE)
 _SIMPLE_HEREDOC = re.compile(r"\s*<<-?([\"']?)[A-Za-z0-9_][A-Za-z0-9_.\-]*\1\s*")
-_OPTION_LETTERS = {
-    "e": "errexit", "u": "nounset", "x": "xtrace", "v": "verbose", "f": "noglob", "n": "noexec",
-    "a": "allexport", "E": "errtrace", "C": "noclobber", "b": "notify", "h": "hashall", "T": "functrace",
-    "m": "monitor", "B": "braceexpand", "H": "histexpand", "P": "physical", "k": "keyword", "t": "onecmd",
-}
 
 
 def build_scripts(df: Dockerfile, inst: Instruction) -> list[Script]:
@@ -70,21 +75,27 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
         builder = Builder()
         builder.parse(script.text)
     commands = _dedup(builder.commands)
-    points: list[tuple[int, frozenset[str], frozenset[str]]] = []
+    main: Command | None = None
+    if script.kind == "exec" and commands and commands[0].name in POSIX_SHELLS and shell_script_word(commands[0].args):
+        main = commands[0]
+        script.shell_options = flag_options(main)
+    points: list[tuple[int, Command | None, frozenset[str], frozenset[str]]] = []
     for index, command in enumerate(commands):
         command.index = index
         command.script = script
         command.instruction = script.instruction
-        if command.name == "set" and command.nested is None:
+        if command.name == "set" and (command.nested is None or command.nested in NEW_SHELL):
             added, removed = set_changes(command.args)
-            points.append((index, added, removed))
+            points.append((index, shell_context(command), added, removed))
     script.commands = tuple(commands)
     script.fallback = builder.fallback
     script.tokenized = builder.tokenized
     script._set_points = tuple(points)
+    script._main = main
     options = set(script.shell_options)
-    for _, added, _removed in points:
-        options |= added
+    for _, where, added, _removed in points:
+        if where is main:
+            options |= added
     script.set_options = frozenset(options)
     return script
 
@@ -322,31 +333,6 @@ def shell_options(argv: tuple[str, ...]) -> frozenset[str]:
     added, _ = set_changes(tuple(ShellWord(a, a, _NOWHERE) for a in argv[1:] if a != "-c"))
 
     return added
-
-
-def set_changes(args: tuple[ShellWord, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """Options a `set` command turns on and off: `-eux`, `+e`, `-o pipefail`, `-euxo pipefail`."""
-    added: set[str] = set()
-    removed: set[str] = set()
-    i = 0
-    while i < len(args):
-        text = args[i].value
-        i += 1
-        if len(text) < 2 or text[0] not in "-+" or text == "--":
-            continue
-        target = added if text[0] == "-" else removed
-        other = removed if text[0] == "-" else added
-        for letter in text[1:]:
-            if letter in "oO":
-                if i < len(args):
-                    name = args[i].value
-                    target.add(name)
-                    other.discard(name)
-                    i += 1
-            elif letter in _OPTION_LETTERS:
-                target.add(_OPTION_LETTERS[letter])
-                other.discard(_OPTION_LETTERS[letter])
-    return frozenset(added), frozenset(removed)
 
 
 def parse_mounts(inst: Instruction) -> tuple[Mount, ...]:
