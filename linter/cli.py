@@ -129,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `dlint`; returns the exit status (never raises, except with `--debug`)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
+    for stream in (sys.stdout, sys.stderr):  # a Dockerfile's text must never crash the printing
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         if args_list and args_list[0] in DELEGATES:
             return _delegate(args_list[0], args_list[1:])
