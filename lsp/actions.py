@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from docklint.lsp import pragmas
-from docklint.lsp.convert import SOURCE, Positions, fix_from_data, minimal_edit, text_edits, workspace_edit
+from docklint.lsp.convert import SOURCE, Positions, diagnostic, fix_from_data, minimal_edit, text_edits, workspace_edit
 from docklint.model.source import Range, Source
 
 if TYPE_CHECKING:
@@ -81,30 +81,27 @@ def _source(outcome: Outcome) -> Source:
 def _targets(params: types.CodeActionParams, document: Document, outcome: Outcome, positions: Positions) -> list[Target]:
     """The dlint diagnostics in the request's context; without any, those in its range."""
     targets: list[Target] = []
-    for diagnostic in params.context.diagnostics:
-        if diagnostic.source != SOURCE or not isinstance(diagnostic.code, str):
+    for sent in params.context.diagnostics:
+        if sent.source != SOURCE or not isinstance(sent.code, str):
             continue
-        data = diagnostic.data if isinstance(diagnostic.data, dict) else None
+        data = sent.data if isinstance(sent.data, dict) else None
         if data is not None and data.get("version") != document.version:
             continue  # made for an older text: its fix would land in the wrong place
-        rng = positions.range_from_client(diagnostic.range)
+        rng = positions.range_from_client(sent.range)
         fix = fix_from_data(data["fix"]) if data is not None and "fix" in data else None
         if data is None:  # a client that does not keep `data`: find the finding itself
-            fix = next((f.fix for f in outcome.findings if f.code == diagnostic.code and f.range == rng), None)
-        targets.append(Target(diagnostic.code, rng, fix, diagnostic))
+            fix = next((f.fix for f in outcome.findings if f.code == sent.code and f.range == rng), None)
+        targets.append(Target(sent.code, rng, fix, sent))
     if params.context.diagnostics:
         return targets
-    wanted = positions.range_from_client(params.range)
-    by_finding = {}
-    for finding in outcome.findings:
-        if finding.range.start <= wanted.end and wanted.start <= finding.range.end:
-            by_finding[id(finding)] = finding
-    from docklint.lsp.convert import diagnostic
     from docklint.registry import registry
 
-    for finding in by_finding.values():
-        rule = registry().by_code.get(finding.code)
-        targets.append(Target(finding.code, finding.range, finding.fix, diagnostic(finding, positions, document.version, rule)))
+    wanted = positions.range_from_client(params.range)
+    by_code = registry().by_code
+    for finding in outcome.findings:
+        if finding.range.start <= wanted.end and wanted.start <= finding.range.end:
+            made = diagnostic(finding, positions, document.version, by_code.get(finding.code))
+            targets.append(Target(finding.code, finding.range, finding.fix, made))
     return targets
 
 
@@ -181,7 +178,7 @@ def _fix_all(snapshot: Any, configs: Any) -> str | None:
 
     try:
         config = configs.get(snapshot.directory, snapshot.settings)
-        return fix_text(snapshot.text, snapshot.path, config, context_dir=snapshot.directory).text
+        return str(fix_text(snapshot.text, snapshot.path, config, context_dir=snapshot.directory).text)
     except FixLoopError as error:
         logging.getLogger("docklint.lsp").error("fix all: %s", error)
         return None

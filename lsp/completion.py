@@ -32,7 +32,7 @@ def complete(ls: DlintServer, params: types.CompletionParams) -> types.Completio
     document = ls.documents.get(params.text_document.uri)
     if document is None or document.kind != "dockerfile":
         return None
-    source: Source = document.source  # type: ignore[assignment]
+    source = document.source
     positions = Positions(source, ls.encoding)
     pos = positions.from_client(params.position)
     before = source.line(pos.line)[: pos.col]

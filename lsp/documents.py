@@ -11,11 +11,13 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, field
+from typing import Iterator, Sequence
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
 from docklint.lsp.convert import Positions
+from docklint.model.source import Source
 
 # Language ids editors use, by the kind of rules that apply (see `docklint.rule.KINDS`).
 LANGUAGE_IDS = {
@@ -74,13 +76,11 @@ class Document:
     language_id: str
     kind: str | None
     path: str | None = None
-    _lines: object = field(default=None, repr=False)  # Source for `text`, built on demand
+    _lines: Source | None = field(default=None, repr=False)  # for `text`, built on demand
 
     @property
-    def source(self) -> object:
-        from docklint.model.source import Source
-
-        if self._lines is None or self._lines.text is not self.text:  # type: ignore[attr-defined]
+    def source(self) -> Source:
+        if self._lines is None or self._lines.text is not self.text:
             self._lines = Source(self.text)
         return self._lines
 
@@ -101,7 +101,7 @@ class DocumentStore:
     def __init__(self) -> None:
         self._documents: dict[str, Document] = {}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Document]:
         return iter(list(self._documents.values()))
 
     def get(self, uri: str) -> Document | None:
@@ -122,7 +122,7 @@ class DocumentStore:
     def change(
         self,
         identifier: types.VersionedTextDocumentIdentifier,
-        changes: list[types.TextDocumentContentChangeEvent],
+        changes: Sequence[types.TextDocumentContentChangeEvent],
         encoding: str,
     ) -> Document | None:
         """Apply content changes in order (ranges in the client's `encoding`)."""
@@ -131,7 +131,7 @@ class DocumentStore:
             return None
         for change in changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
-                positions = Positions(document.source, encoding)  # type: ignore[arg-type]
+                positions = Positions(document.source, encoding)
                 start = positions.offset(change.range.start)
                 end = positions.offset(change.range.end)
                 if end < start:

@@ -64,7 +64,8 @@ def linter_for(kind: str | None) -> Callable[..., Any] | None:
         return None
     if kind == "dockerfile":
         return engine.lint_text
-    return getattr(engine, f"lint_{kind}_text", None)  # type: ignore[no-any-return]
+    found: Callable[..., Any] | None = getattr(engine, f"lint_{kind}_text", None)
+    return found
 
 
 class Configs:

@@ -23,6 +23,7 @@ from docklint.lsp import settings as settings_module
 from docklint.lsp import transport
 from docklint.lsp.capabilities import ClientSupport
 from docklint.lsp.documents import Document, DocumentStore
+from docklint.lsp.linting import Outcome
 from docklint.lsp.scheduler import Scheduler
 from docklint.lsp.settings import Settings
 
@@ -71,7 +72,7 @@ class DlintServer(LanguageServer):
         self.global_settings: Settings | None = None
         self.folder_settings: dict[str, Settings] = {}
         self.scheduler = Scheduler(self.documents, self.settings_for, lambda: self.encoding, self.push, self.notify)
-        self.disk_results: dict[str, tuple[object, object]] = {}  # workspace diagnostics cache
+        self.disk_results: dict[str, tuple[object, Outcome]] = {}  # workspace diagnostics cache
         self._shown: set[str] = set()
 
     @property
@@ -224,7 +225,7 @@ async def _serve_tcp(server: DlintServer, host: str, port: int) -> None:
         if ended.done() or server.protocol.writer is not None:
             writer.close()  # one client per server
             return
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        server.protocol.set_writer(writer)
         code: int | None = None
         try:
             await transport.serve(server, reader)

@@ -39,7 +39,7 @@ class ThreadReader:
         self.stream = stream
 
     async def readline(self) -> bytes:
-        return await _in_thread(self.stream.readline)
+        return bytes(await _in_thread(self.stream.readline))
 
     async def readexactly(self, n: int) -> bytes:
         def read() -> bytes:
@@ -53,7 +53,7 @@ class ThreadReader:
                 left -= len(chunk)
             return b"".join(chunks)
 
-        return await _in_thread(read)
+        return bytes(await _in_thread(read))
 
 
 async def _in_thread(function: Any) -> Any:

@@ -94,7 +94,7 @@ async def _disk_outcome(ls: DlintServer, path: str, uri: str, kind: str) -> Outc
     key = (status.st_size, status.st_mtime_ns, ls.scheduler.generation)
     cached = ls.disk_results.get(path)
     if cached is not None and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     loop = asyncio.get_running_loop()
     text = await loop.run_in_executor(ls.scheduler.executor, _read, path)
     if text is None:

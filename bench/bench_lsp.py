@@ -1,0 +1,231 @@
+"""How fast `dlint lsp` answers edits, beside dockerfile-language-server-nodejs (a benchmark).
+
+    python3 bench/bench_lsp.py [--edits 100] [--starts 10] [--peer PATH] [--json OUT]
+
+With a real client over stdio (a small JSON-RPC client in this file, the same for both servers):
+- start-up: from spawning the server to the first publishDiagnostics for an opened document
+  (median of `--starts` fresh processes);
+- edit latency: from sending didChange to receiving publishDiagnostics for that version, over
+  `--edits` edits that alternately add and remove an unknown instruction (`FOO bar`) at the end,
+  so every edit changes the diagnostics; median and p95, on a 30-line and a 500-line Dockerfile
+  from the shared corpus.
+The peer is `docker-langserver --stdio` (npm `dockerfile-language-server-nodejs`; install it
+with `npm install --prefix /tmp/peer dockerfile-language-server-nodejs`). The machine's other
+load shows in the numbers: compare the ratios taken in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+FILES = {
+    "30 lines": "GoogleCloudPlatform__cloud-builders/gke-deploy/Dockerfile",
+    "500 lines": "moby__buildkit/Dockerfile",
+}
+EDIT_LINE = "FOO bar"
+TIMEOUT = 30.0
+
+
+class Session:
+    """A server process and a minimal LSP client on its pipes (answers server requests)."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.inbox: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
+        self._id = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        stream = self.proc.stdout
+        assert stream is not None
+        while True:
+            length = 0
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            message = json.loads(stream.read(length))
+            now = time.perf_counter()
+            if "method" in message and "id" in message:  # a request from the server
+                result: Any = None
+                if message["method"] == "workspace/configuration":
+                    result = [None] * len(message["params"]["items"])
+                self.send({"id": message["id"], "result": result})
+                continue
+            self.inbox.put((now, message))
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+        with self._lock:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            self.proc.stdin.flush()
+
+    def wait(self, predicate: Any) -> tuple[float, dict[str, Any]]:
+        deadline = time.perf_counter() + TIMEOUT
+        while True:
+            try:
+                when, message = self.inbox.get(timeout=max(0.0, deadline - time.perf_counter()))
+            except queue.Empty:
+                raise TimeoutError("no answer from the server") from None
+            if predicate(message):
+                return when, message
+
+    def initialize(self, root: Path) -> None:
+        self._id += 1
+        capabilities = {
+            "textDocument": {"publishDiagnostics": {"versionSupport": True}, "synchronization": {"didSave": True}},
+            "workspace": {"configuration": True},
+        }
+        self.send({"id": self._id, "method": "initialize", "params": {
+            "processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": capabilities}})
+        self.wait(lambda m: m.get("id") == self._id)
+        self.send({"method": "initialized", "params": {}})
+
+    def publish_for(self, uri: str, version: int) -> float:
+        def match(message: dict[str, Any]) -> bool:
+            if message.get("method") != "textDocument/publishDiagnostics":
+                return False
+            params = message["params"]
+            # A server that does not echo versions: the first publish after the edit counts.
+            return bool(params["uri"] == uri and params.get("version", version) in (version, None))
+
+        return self.wait(match)[0]
+
+    def close(self) -> None:
+        try:
+            self._id += 1
+            self.send({"id": self._id, "method": "shutdown", "params": None})
+            self.wait(lambda m: m.get("id") == self._id)
+            self.send({"method": "exit", "params": None})
+            self.proc.wait(10)
+        except (TimeoutError, OSError, subprocess.TimeoutExpired):
+            pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_up(command: list[str], path: Path) -> float:
+    """Seconds from spawn to the first diagnostics of an opened document."""
+    session = Session(command)
+    try:
+        session.initialize(path.parent)
+        uri = path.as_uri()
+        session.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "dockerfile", "version": 1, "text": path.read_text(encoding="utf-8")}}})
+        return session.publish_for(uri, 1) - session.started
+    finally:
+        session.close()
+
+
+def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
+    """Milliseconds from each didChange to the diagnostics for its version."""
+    session = Session(command)
+    samples: list[float] = []
+    try:
+        session.initialize(path.parent)
+        uri = path.as_uri()
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        last = len(lines) - 1  # an empty last line when the file ends with a newline
+        session.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "dockerfile", "version": 1, "text": text}}})
+        session.publish_for(uri, 1)
+        for index in range(edits):
+            version = index + 2
+            if index % 2 == 0:
+                change = {"range": _range(last, 0, last, 0), "text": EDIT_LINE + "\n"}
+            else:
+                change = {"range": _range(last, 0, last + 1, 0), "text": ""}
+            sent = time.perf_counter()
+            session.send({"method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}})
+            received = session.publish_for(uri, version)
+            samples.append((received - sent) * 1000)
+            time.sleep(0.02)  # a typist's pause: measure latency, not a queue of edits
+    finally:
+        session.close()
+    return samples
+
+
+def _range(line: int, character: int, end_line: int, end_character: int) -> dict[str, Any]:
+    return {"start": {"line": line, "character": character}, "end": {"line": end_line, "character": end_character}}
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def measure(name: str, command: list[str], edits: int, starts: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"server": name, "command": command}
+    first = [start_up(command, CORPUS / FILES["30 lines"]) for _ in range(starts)]
+    result["first_diagnostics_s"] = {"median": statistics.median(first), "max": max(first)}
+    for label, relative in FILES.items():
+        samples = edit_latency(command, CORPUS / relative, edits)
+        result[label] = {"median_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples)}
+    return result
+
+
+def find_peer(explicit: str | None) -> list[str] | None:
+    for candidate in (explicit, shutil.which("docker-langserver"), "/tmp/peer/node_modules/.bin/docker-langserver"):
+        if candidate and Path(candidate).exists():
+            return [candidate, "--stdio"]
+    return None
+
+
+def table(ours: dict[str, Any], peer: dict[str, Any] | None) -> str:
+    rows = [("", "dlint", "peer", "dlint/peer")]
+
+    def row(label: str, a: float, b: float | None, unit: str) -> None:
+        rows.append((label, f"{a:.1f}{unit}", f"{b:.1f}{unit}" if b is not None else "-", f"{a / b:.2f}" if b else "-"))
+
+    row("first diagnostics (median)", ours["first_diagnostics_s"]["median"] * 1000,
+        peer["first_diagnostics_s"]["median"] * 1000 if peer else None, " ms")
+    for label in FILES:
+        for key, text in (("median_ms", "median"), ("p95_ms", "p95")):
+            row(f"edit -> diagnostics, {label}, {text}", ours[label][key], peer[label][key] if peer else None, " ms")
+    width = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(width[i]) for i, cell in enumerate(r)) for r in rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--edits", type=int, default=100)
+    parser.add_argument("--starts", type=int, default=10)
+    parser.add_argument("--peer", help="path to docker-langserver (default: PATH, then /tmp/peer)")
+    parser.add_argument("--json", help="also write the numbers to this file")
+    args = parser.parse_args()
+    ours = measure("dlint", [sys.executable, "-m", "docklint", "lsp"], args.edits, args.starts)
+    peer_command = find_peer(args.peer)
+    peer = measure("docker-langserver", peer_command, args.edits, args.starts) if peer_command else None
+    print(table(ours, peer))
+    if peer is None:
+        print("(peer not found: npm install --prefix /tmp/peer dockerfile-language-server-nodejs)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"dlint": ours, "peer": peer}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
