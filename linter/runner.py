@@ -193,6 +193,11 @@ class Run:
                   file=sys.stderr)
         else:
             print("No fixes available", file=sys.stderr)
+        broken = [f for o in outcomes for f in o.result.findings if f.code == "DF000"]
+        for finding in broken:  # no report is printed with --diff, so say it here
+            print(f"dlint: error: {finding.path}: {finding.message}", file=sys.stderr)
+        if broken:
+            return EXIT_ERROR
         return EXIT_FINDINGS if files else EXIT_OK
 
     def _print_fix_counts(self, outcomes: list[Outcome], verb: str) -> None:

@@ -321,3 +321,22 @@ def test_config_exclude_applies_to_found_and_named_files(project: Path, capsys: 
     assert Excluder(["vendor"]).excludes("src/vendor/Dockerfile")
     assert not Excluder(["vendor"]).excludes("src/vendored/Dockerfile")
     assert Excluder(["ci/*.Dockerfile"]).excludes("a/ci/x.Dockerfile")
+
+
+def test_fix_loop_is_reported_as_internal_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from docklint import fixer
+
+    (project / "Dockerfile").write_text("FROM alpine:3.20\nADD a /a\n")
+
+    def loops(*args: object, **kwargs: object) -> object:
+        raise fixer.FixLoopError(["DL3020"])
+
+    monkeypatch.setattr(fixer, "fix_text", loops)
+    assert dlint("--diff", "--jobs", "1", "Dockerfile", cwd=project) == 2
+    assert "fixes did not settle after 10 passes: DL3020" in capsys.readouterr().err
+    assert dlint("--fix", "--jobs", "1", "--format", "json", "Dockerfile", cwd=project) == 1
+    codes = [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert codes[0] == "DF000" and "DL3020" in codes
+    assert (project / "Dockerfile").read_text() == "FROM alpine:3.20\nADD a /a\n"
