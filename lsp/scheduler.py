@@ -35,7 +35,8 @@ class Scheduler:
         self.encoding = encoding
         self.publish = publish
         self.notify = notify
-        self.configs = Configs(lambda message: notify(types.MessageType.Error, message))
+        self.configs = Configs(self._report_from_worker)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dlint-lint")
         self.generation = 0
         self.ready = asyncio.Event()
@@ -45,6 +46,12 @@ class Scheduler:
         self._pushing: dict[str, asyncio.Task[None]] = {}
         self._inflight: dict[str, tuple[tuple[object, ...], asyncio.Future[Outcome]]] = {}
         self._noticed: set[tuple[str, str]] = set()
+
+    def _report_from_worker(self, message: str) -> None:
+        """Config errors surface in worker threads; only the event loop may write to the client."""
+        log.error("%s", message)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.notify, types.MessageType.Error, message)
 
     # -- state --------------------------------------------------------------------------
 
@@ -104,7 +111,7 @@ class Scheduler:
         running = self._inflight.get(uri)
         if running is not None and running[0] == key:
             return await asyncio.shield(running[1])
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         future = asyncio.ensure_future(
             loop.run_in_executor(self.executor, lint_snapshot, self.snapshot(document), self.configs)
         )
