@@ -13,14 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.shell_flags import (
-    MIN_PREFIX,
-    PREFIX_TOOLS,
-    SINGLE_DASH_TOOLS,
-    SUBCOMMAND_ALIASES,
-    SUBCOMMAND_TOOLS,
-    value_flags,
-)
+from docklint.model.shell_flags import SUBCOMMAND_ALIASES, SUBCOMMAND_TOOLS, flag_matches
+from docklint.model.shell_flags import ShellFlag as ShellFlag  # re-exported for rules
+from docklint.model.shell_flags import scan_flags as scan_flags
+from docklint.model.shell_flags import tool_name as tool_name
 from docklint.model.source import MappedText, Range
 
 if TYPE_CHECKING:
@@ -88,16 +84,6 @@ class Redirect:
     @property
     def range(self) -> Range:
         return self.text.range(self.start, self.end)
-
-
-@dataclass(frozen=True, slots=True)
-class ShellFlag:
-    """An option of a command as parsed for its tool: `-y`, `--no-cache-dir`, `-o value`."""
-
-    name: str  # `-y`, `--registry` (without `=value`)
-    value: str | None
-    word: ShellWord
-    value_word: ShellWord | None  # the separate value word, or None when attached or absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +203,7 @@ class Command:
     def flag(self, *names: str) -> ShellFlag | None:
         """The first flag matching one of `names` (short clusters and `--flag=value` understood)."""
         for flag in self.flags:
-            if any(_matches(self.tool, flag.name, name) for name in names):
+            if any(flag_matches(self.tool, flag.name, name) for name in names):
                 return flag
         return None
 
@@ -229,83 +215,11 @@ class Command:
         return found.value if found is not None else None
 
     def flag_values(self, *names: str) -> list[ShellFlag]:
-        return [f for f in self.flags if any(_matches(self.tool, f.name, name) for name in names)]
+        return [f for f in self.flags if any(flag_matches(self.tool, f.name, name) for name in names)]
 
     def _scan(self) -> None:
         flags, operands = scan_flags(self.tool, self.args)
         self._flags, self._positionals = tuple(flags), tuple(operands)
-
-
-def tool_name(name: str) -> str:
-    """`pip3.11` -> `pip`, `python3.12` -> `python`, others unchanged."""
-    base = name.rstrip("0123456789.")
-    if base in ("pip", "python", "pypy") and base != name:
-        return base
-    return name
-
-
-def _matches(tool: str, given: str, wanted: str) -> bool:
-    if given == wanted:
-        return True
-    return (
-        wanted.startswith("--")
-        and given.startswith("--")
-        and tool in PREFIX_TOOLS
-        and len(given) >= MIN_PREFIX
-        and wanted.startswith(given)
-    )
-
-
-def scan_flags(tool: str, args: tuple[ShellWord, ...]) -> tuple[list[ShellFlag], list[ShellWord]]:
-    """Split `args` into flags (with values) and operands for `tool`."""
-    takes_value = value_flags(tool)
-    single_dash = tool in SINGLE_DASH_TOOLS
-    flags: list[ShellFlag] = []
-    operands: list[ShellWord] = []
-    i = 0
-    while i < len(args):
-        word = args[i]
-        text = word.value
-        i += 1
-        if text == "--":
-            operands.extend(args[i:])
-            break
-        if len(text) < 2 or text[0] != "-":
-            operands.append(word)
-            continue
-        if text.startswith("--") or single_dash:
-            name, eq, value = text.partition("=")
-            if not eq and name in takes_value and i < len(args):
-                flags.append(ShellFlag(name, args[i].value, word, args[i]))
-                i += 1
-            else:
-                flags.append(ShellFlag(name, value if eq else None, word, None))
-            continue
-        i = _short_cluster(text, word, args, i, takes_value, flags)
-    return flags, operands
-
-
-def _short_cluster(
-    text: str, word: ShellWord, args: tuple[ShellWord, ...], i: int, takes_value: frozenset[str], flags: list[ShellFlag]
-) -> int:
-    """Read `-qy`, `-ofile`, `-o file`, `-q=2`; returns the index of the next unread arg."""
-    for k in range(1, len(text)):
-        name = "-" + text[k]
-        rest = text[k + 1 :]
-        if rest.startswith("="):
-            flags.append(ShellFlag(name, rest[1:], word, None))
-            return i
-        if name in takes_value:
-            if rest:
-                flags.append(ShellFlag(name, rest, word, None))
-            elif i < len(args):
-                flags.append(ShellFlag(name, args[i].value, word, args[i]))
-                return i + 1
-            else:
-                flags.append(ShellFlag(name, None, word, None))
-            return i
-        flags.append(ShellFlag(name, None, word, None))
-    return i
 
 
 @dataclass(eq=False, slots=True)

@@ -1,10 +1,17 @@
-"""Per-tool command-line facts: flags that take a value, subcommands, aliases, prefix matching.
+"""Command-line options per tool: which flags take a value, subcommands, aliases, prefix
+matching, and the scanner that splits a command's arguments into flags and operands.
 
 Only what rules need to tell flags, flag values, subcommands and operands apart. Flags not
 listed are treated as switches (no value), which is right for nearly every flag rules look at.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from docklint.model.shell import ShellWord
 
 # Flags that consume the next word as their value (`-o file`, `--registry URL`). Short flags
 # also take an attached value (`-ofile`), long flags `--flag=value`.
@@ -159,3 +166,85 @@ def value_flags(tool: str) -> frozenset[str]:
 
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ShellFlag:
+    """An option of a command as parsed for its tool: `-y`, `--no-cache-dir`, `-o value`."""
+
+    name: str  # `-y`, `--registry` (without `=value`)
+    value: str | None
+    word: ShellWord
+    value_word: ShellWord | None  # the separate value word, or None when attached or absent
+
+
+def tool_name(name: str) -> str:
+    """`pip3.11` -> `pip`, `python3.12` -> `python`, others unchanged."""
+    base = name.rstrip("0123456789.")
+    if base in ("pip", "python", "pypy") and base != name:
+        return base
+    return name
+
+
+def flag_matches(tool: str, given: str, wanted: str) -> bool:
+    if given == wanted:
+        return True
+    return (
+        wanted.startswith("--")
+        and given.startswith("--")
+        and tool in PREFIX_TOOLS
+        and len(given) >= MIN_PREFIX
+        and wanted.startswith(given)
+    )
+
+
+def scan_flags(tool: str, args: tuple[ShellWord, ...]) -> tuple[list[ShellFlag], list[ShellWord]]:
+    """Split `args` into flags (with values) and operands for `tool`."""
+    takes_value = value_flags(tool)
+    single_dash = tool in SINGLE_DASH_TOOLS
+    flags: list[ShellFlag] = []
+    operands: list[ShellWord] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        text = word.value
+        i += 1
+        if text == "--":
+            operands.extend(args[i:])
+            break
+        if len(text) < 2 or text[0] != "-":
+            operands.append(word)
+            continue
+        if text.startswith("--") or single_dash:
+            name, eq, value = text.partition("=")
+            if not eq and name in takes_value and i < len(args):
+                flags.append(ShellFlag(name, args[i].value, word, args[i]))
+                i += 1
+            else:
+                flags.append(ShellFlag(name, value if eq else None, word, None))
+            continue
+        i = _short_cluster(text, word, args, i, takes_value, flags)
+    return flags, operands
+
+
+def _short_cluster(
+    text: str, word: ShellWord, args: tuple[ShellWord, ...], i: int, takes_value: frozenset[str], flags: list[ShellFlag]
+) -> int:
+    """Read `-qy`, `-ofile`, `-o file`, `-q=2`; returns the index of the next unread arg."""
+    for k in range(1, len(text)):
+        name = "-" + text[k]
+        rest = text[k + 1 :]
+        if rest.startswith("="):
+            flags.append(ShellFlag(name, rest[1:], word, None))
+            return i
+        if name in takes_value:
+            if rest:
+                flags.append(ShellFlag(name, rest, word, None))
+            elif i < len(args):
+                flags.append(ShellFlag(name, args[i].value, word, args[i]))
+                return i + 1
+            else:
+                flags.append(ShellFlag(name, None, word, None))
+            return i
+        flags.append(ShellFlag(name, None, word, None))
+    return i

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from docklint.model.shell import Command, ShellWord, scan_flags, tool_name
-from docklint.model.shell_flags import value_flags
+from docklint.model.shell import Command, ShellWord
+from docklint.model.shell_flags import scan_flags, tool_name, value_flags
 from docklint.model.shell_words import remap, unquote
 from docklint.model.source import MappedText
 
