@@ -17,6 +17,7 @@ log = logging.getLogger("docklint.lsp")
 
 Publish = Callable[[str, "int | None", "list[types.Diagnostic]"], None]
 Notify = Callable[[types.MessageType, str], None]
+WORKER_PREFIX = "dlint-lint"
 
 
 class Scheduler:
@@ -37,7 +38,7 @@ class Scheduler:
         self.notify = notify
         self.configs = Configs(self._report_from_worker)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dlint-lint")
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix=WORKER_PREFIX)
         self.generation = 0
         self.ready = asyncio.Event()
         self.outcomes: dict[str, Outcome] = {}

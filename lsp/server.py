@@ -24,7 +24,7 @@ from docklint.lsp import transport
 from docklint.lsp.capabilities import ClientSupport
 from docklint.lsp.documents import Document, DocumentStore
 from docklint.lsp.linting import Outcome
-from docklint.lsp.scheduler import Scheduler
+from docklint.lsp.scheduler import WORKER_PREFIX, Scheduler
 from docklint.lsp.settings import Settings
 
 log = logging.getLogger("docklint.lsp")
@@ -186,21 +186,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level.upper(), format="dlint lsp: %(levelname)s: %(message)s"
     )
     if args.log_level != "debug":
-        logging.getLogger("pygls").setLevel(logging.ERROR)  # pygls logs message bodies at info
+        # pygls writes message params (document text, which may hold secrets) into its log
+        # lines; its errors still reach the client, without them, via report_server_error.
+        logging.getLogger("pygls").setLevel(logging.CRITICAL)
     server = build_server()
+    code = 1
     try:
         if args.tcp:
             host, port = _address(parser, args.tcp)
             asyncio.run(_serve_tcp(server, host, port))
         else:
             asyncio.run(_serve_stdio(server))
+        code = 0 if server.protocol._shutdown else 1
     except SystemExit as done:  # the `exit` notification
-        return int(done.code or 0)
+        code = int(done.code or 0)
     except KeyboardInterrupt:
-        return 1
+        code = 1
     finally:
         server.scheduler.shutdown()
-    return 0 if server.protocol._shutdown else 1
+    _leave_if_stuck(code)
+    return code
+
+
+def _leave_if_stuck(code: int) -> None:
+    """A lint still running after `exit` (a huge file, a looping rule) must not keep the
+    process alive: wait a moment for the workers, then end the process without them."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + 1.0
+    workers = [t for t in threading.enumerate() if t.name.startswith(WORKER_PREFIX)]
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    if any(worker.is_alive() for worker in workers):
+        log.warning("a lint was still running at exit; leaving without it")
+        for stream in (sys.stderr, sys.__stdout__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 def _address(parser: argparse.ArgumentParser, text: str) -> tuple[str, int]:

@@ -215,3 +215,18 @@ def test_tcp_transport() -> None:
         if process.poll() is None:
             process.kill()
             process.wait(5)
+
+
+def test_exit_does_not_wait_for_a_long_lint() -> None:
+    process = Process(server_command())
+    try:
+        process.client.initialize(OPTIONS)
+        process.client.open("file:///nonexistent/robust/slow/Dockerfile", "FROM alpine:3.20\n" + "WORKDIR app\n" * 70_000)
+        time.sleep(0.5)  # the lint is under way in a worker thread
+        process.client.call("shutdown")
+        started = time.monotonic()
+        process.client.notify("exit")
+        assert process.wait(30) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        process.kill()
