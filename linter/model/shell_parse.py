@@ -12,14 +12,8 @@ import re
 from typing import Any
 
 from docklint.model.shell import STATS, Command, Redirect, ShellWord
-from docklint.model.shell_words import (
-    RESERVED,
-    is_redirect,
-    segments,
-    skip_expansion,
-    tokens,
-    unquote,
-)
+from docklint.model.shell_segments import drop_pattern, pipe_before, trim_reserved
+from docklint.model.shell_words import is_redirect, segments, skip_expansion, tokens, unquote
 from docklint.model.shell_wrappers import unwrap
 from docklint.model.source import MappedText
 
@@ -98,7 +92,7 @@ class Builder:
         arm_next = False
         for start, end, op in segments(text.text, pipes=False):
             STATS["fallback_segments"] += 1
-            start, end, cond, negated, headers, arm_next = _trim_reserved(
+            start, end, cond, negated, headers, arm_next = trim_reserved(
                 text.text, start, end, arm_next or previous_op == ";;"
             )
             for head_start, head_end in headers:
@@ -131,7 +125,7 @@ class Builder:
         direct: list[Command] = []
         for sub_start, sub_end, op in segments(text.text, start, end):
             spans = tokens(text.text, sub_start, sub_end)
-            spans = _drop_pattern(text.text, spans)
+            spans = drop_pattern(text.text, spans)
             assignments: list[ShellWord] = []
             argv: list[ShellWord] = []
             redirects: list[Redirect] = []
@@ -153,7 +147,7 @@ class Builder:
                 k += 1
             command = self.add(text, assignments, argv, redirects, sub_start, sub_end, nested, parent, depth, cond, negated, True)
             if command is not None:
-                if direct and direct[-1].piped_to is None and _pipe_before(text.text, sub_start, start):
+                if direct and direct[-1].piped_to is None and pipe_before(text.text, sub_start, start):
                     link(direct[-1], command)
                 direct.append(command)
             for word in [*assignments, *argv, *(r.target for r in redirects if r.target)]:
@@ -376,87 +370,3 @@ def _redirect(raw: str, target: ShellWord | None, text: MappedText, start: int, 
 def link(left: Command, right: Command) -> None:
     left.piped_to = right
     right.piped_from = left
-
-
-def _pipe_before(text: str, sub_start: int, start: int) -> bool:
-    before = text[start:sub_start].rstrip()
-    return before.endswith("|") and not before.endswith("||")
-
-
-def _trim_reserved(
-    text: str, start: int, end: int, after_arm: bool = False
-) -> tuple[int, int, bool, bool, list[tuple[int, int]], bool]:
-    """Skip what precedes the command in a fallback segment: reserved words (`then`, `do`,
-    `if`, `!`), a `case WORD in` header, a case arm's pattern (`a | b)`, expected after `;;`),
-    a function header (`name() {`, `function name {`).
-
-    Returns the new bounds, whether the segment is a condition, whether it is negated, the
-    header words of `for`/`case` (whose substitutions still run) and whether the next segment
-    starts with a case pattern (`case x in` alone on its line). A `for ... in` header holds no
-    command and comes back empty.
-    """
-    cond = negated = False
-    headers: list[tuple[int, int]] = []
-    spans = tokens(text, start, end)
-    if after_arm:
-        spans = _drop_pattern(text, spans, force=True)
-    while spans:
-        s, e = spans[0]
-        word = text[s:e]
-        if word in ("for", "select") or text.startswith("((", s):  # no command in `for` or `(( ))`
-            return end, end, cond, negated, spans[1:], False
-        if word == "case":
-            closing = next((k for k, (a, b) in enumerate(spans) if text[a:b] == ")"), None)
-            if closing is None:
-                return end, end, cond, negated, spans[1:], True
-            headers.extend(spans[1:closing])
-            spans = spans[closing + 1 :]
-            continue
-        function = _function_header(text, spans)
-        if function:
-            spans = spans[function:]
-            continue
-        if word not in RESERVED:
-            break
-        cond = cond or word in ("if", "elif", "while", "until")
-        negated = negated or word == "!"
-        spans = spans[1:]
-    while spans and text[spans[-1][0] : spans[-1][1]] in ("fi", "done", "esac", "}", ")") and len(spans) > 1:
-        if text[spans[-1][0] : spans[-1][1]] == ")" and any(text[a:b] == "(" for a, b in spans):
-            break
-        spans = spans[:-1]
-    if not spans:
-        return end, end, cond, negated, headers, False
-    return spans[0][0], spans[-1][1], cond, negated, headers, False
-
-
-def _function_header(text: str, spans: list[tuple[int, int]]) -> int:
-    """How many tokens a function header takes (`f() {`, `function f {`), or 0."""
-    words = [text[a:b] for a, b in spans[:5]]
-    k = 0
-    if words and words[0] == "function" and len(words) > 1:
-        k = 2
-    elif len(words) >= 3 and words[1:3] == ["(", ")"] and words[0].replace("-", "_").replace(":", "_").isidentifier():
-        k = 3
-    else:
-        return 0
-    if words[k : k + 2] == ["(", ")"]:
-        k += 2
-    if k < len(words) and words[k] == "{":
-        k += 1
-    return k
-
-
-def _drop_pattern(text: str, spans: list[tuple[int, int]], force: bool = False) -> list[tuple[int, int]]:
-    """Drop a `case` arm's pattern (`*)`, `a|b)`, `(a)`) in front of a tokenized segment.
-
-    Without `force` only a `)` among the first tokens with no `(` before it counts.
-    """
-    limit = len(spans) if force else 6
-    for k, (s, e) in enumerate(spans[:limit]):
-        raw = text[s:e]
-        if raw == "(" and not (force and k == 0):
-            return spans
-        if raw == ")":
-            return spans[k + 1 :]
-    return spans
