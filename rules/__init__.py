@@ -25,4 +25,8 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.package_managers",
     "docklint.rules.shell_commands",
     "docklint.rules.pipefail",
+    "docklint.rules.image_config",
+    "docklint.rules.image_secrets",
+    "docklint.rules.image_files",
+    "docklint.rules.image_waste",
 )

@@ -44,8 +44,11 @@ class Replayed:
         return f"{self.keyword} {self.args}".rstrip()
 
 
-def replay(created_by: str) -> Replayed | None:
-    """The instruction a history step ran, or None for an empty or unreadable one."""
+def replay(created_by: str, display: bool = False) -> Replayed | None:
+    """The instruction a history step ran, or None for an empty or unreadable one.
+
+    `display`: for people, not rules: hashed sources stay `file:<first 12 hex digits>…`.
+    """
     text = created_by.strip()
     if text.endswith("# buildkit"):
         text = text[: -len("# buildkit")].rstrip()
@@ -69,7 +72,7 @@ def replay(created_by: str) -> Replayed | None:
         keyword, text = match.group(1), text[match.end() :]
     elif keyword is None:
         keyword = "RUN"
-    args = _normalise(keyword, text.strip())
+    args = _normalise(keyword, text.strip(), display)
     return Replayed(keyword, args, build_args)
 
 
@@ -91,9 +94,9 @@ def split_build_args(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return rest, tuple(pairs)
 
 
-def _normalise(keyword: str, args: str) -> str:
+def _normalise(keyword: str, args: str, display: bool = False) -> str:
     if keyword in ("ADD", "COPY"):
-        return _copy_args(args)
+        return _copy_args(args, display)
     if keyword == "EXPOSE" and args.startswith("map[") and args.endswith("]"):
         return " ".join(part.split(":", 1)[0] for part in args[4:-1].split())
     if keyword == "VOLUME" and args.startswith("[") and not args.startswith('["'):
@@ -108,7 +111,7 @@ def _normalise(keyword: str, args: str) -> str:
     return args
 
 
-def _copy_args(args: str) -> str:
+def _copy_args(args: str, display: bool = False) -> str:
     """`--chown=1:1 dir:<sha> in /app/` -> `--chown=1:1 dir:<sha> /app/`; hashed sources readable."""
     head, sep, dest = args.rpartition(" in ")
     if not sep:
@@ -118,6 +121,8 @@ def _copy_args(args: str) -> str:
         match = _HASHED.match(word)
         if match is None:
             words.append(word)
+        elif display:
+            words.append(f"{match.group(1)}:{match.group(2)[:12]}…")
         elif match.group(1) == "file":
             words.append(f"{match.group(2)}.tar")
         else:

@@ -4,13 +4,13 @@ Layers apply in order, as the OCI image spec says: a layer's whiteouts (`.wh.NAM
 markers (`.wh..wh..opq`) remove what *lower* layers put there, wherever they stand in the
 layer's own tar, then the layer's entries are added (a later entry for the same path wins,
 as in tar). Every regular file a later layer hides (replaced, deleted by a file whiteout,
-deleted with its folder, under an opaque folder, or under a folder replaced by a file) is
-recorded as `Hidden`: its bytes stay in the earlier layer but nobody can see them. Their sum is
-the image's wasted bytes.
+deleted with its folder, under an opaque folder, under a folder replaced by a file, or replaced
+by a folder) is recorded as `Hidden`: its bytes stay in the earlier layer but nobody can see
+them. Their sum is the image's wasted bytes.
 
 Alongside, `Merger` keeps what dive's efficiency score needs (dive v0.13, `filetree/efficiency.go`):
 for every non-folder path, the sizes written to it across layers, a deletion counting as a
-write of 0 bytes. dive computes the same from its own trees but sizes a folder whiteout as one
+write of 0 bytes (a replacement counts only the new size, as in dive). dive computes the same from its own trees but sizes a folder whiteout as one
 write of the folder's total (so the folder's files never count as wasted) and ignores opaque
 markers; here both are counted file by file.
 """
@@ -53,7 +53,7 @@ class Hidden:
     mode: int
     layer: int  # the layer that stored it
     hidden_by: int  # the layer that hid it
-    how: str  # replaced, deleted, folder-deleted, opaque, parent-replaced, duplicate
+    how: str  # replaced, deleted, folder-deleted, opaque, parent-replaced, became-folder, duplicate
 
 
 HOW = {
@@ -61,7 +61,8 @@ HOW = {
     "deleted": "deleted (file whiteout)",
     "folder-deleted": "deleted with its folder (folder whiteout)",
     "opaque": "hidden by an opaque folder",
-    "parent-replaced": "hidden when its folder was replaced",
+    "parent-replaced": "hidden when its folder was replaced by a file",
+    "became-folder": "replaced by a folder",
     "duplicate": "stored twice in one layer",
 }
 
@@ -125,8 +126,8 @@ class Merger:
         size = node.size if node.kind == "file" else 0
         self.hidden.append(Hidden(node.path, node.kind, size, node.mode, node.layer, layer, how))
         self.layer_hidden[node.layer] += size
-        if node.kind != "dir":
-            self._write(node.path, 0)
+        if node.kind != "dir" and how not in ("replaced", "duplicate"):
+            self._write(node.path, 0)  # a deletion: a write of 0 bytes (a replacement writes its own size)
 
     # -- addition ----------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class Merger:
             if node is not None and node.kind not in ("dir", "symlink"):
                 # A lower layer's file stands where this layer needs a folder: it is replaced.
                 del self.files[parent]
-                self._hide(node, layer, "replaced")
+                self._hide(node, layer, "became-folder")
             path = parent
 
     def _write(self, path: str, size: int) -> None:

@@ -1,0 +1,416 @@
+"""Rules about the files of an image: setuid programs, world-writable paths, account files,
+files that should not ship, package caches, end-of-life OS, SSH servers, sudoers, unsafe members."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TYPE_CHECKING, Iterator
+
+from docklint.rule import Context, Finding, Option, Severity, rule
+from docklint.rules.image_common import glob_matcher, image_finding, size_text
+
+if TYPE_CHECKING:
+    from docklint.model.image import Image
+
+
+@cache
+def setuid_allowed() -> frozenset[str]:
+    from docklint.rules._data import load
+
+    return frozenset(load("setuid_allow.yaml")["paths"])
+
+
+@rule(
+    code="IM204",
+    name="setuid-setgid-file",
+    severity=Severity.WARNING,
+    summary="A file has the setuid or setgid bit and is not a standard distribution tool",
+    message="`{path}` is {bits} (mode `{mode:04o}`, owner {uid}:{gid}), so it runs with its owner's "
+    "privileges whoever starts it; drop the bit (`chmod u-s,g-s`) unless the image needs it",
+    rationale=(
+        "A setuid or setgid program is a ready-made privilege escalation if it has a bug or can be "
+        "tricked into running other code. Distributions ship a few (`su`, `passwd`, `mount`, "
+        "`ping`); the bundled allow-list (`rules/data/setuid_allow.yaml`) skips them. Anything "
+        "else should have a reason; containers that never switch users need none."
+    ),
+    bad="FROM alpine:3.20\nCOPY tool /usr/local/bin/tool\nRUN chmod 4755 /usr/local/bin/tool",
+    good="FROM alpine:3.20\nCOPY --chmod=0755 tool /usr/local/bin/tool",
+    kind="image",
+    options=(Option("allow", list, [], "More path globs to accept, added to the bundled allow-list"),),
+    tags=("root",),
+)
+def setuid_setgid_file(image: Image, ctx: Context) -> Iterator[Finding]:
+    extra = glob_matcher(tuple(ctx.option("allow")))
+    allowed = setuid_allowed()
+    for node in image.walk():
+        if node.kind != "file" or not node.mode & 0o6000 or node.path in allowed or extra(node.path):
+            continue
+        bits = {0o4000: "setuid", 0o2000: "setgid", 0o6000: "setuid and setgid"}[node.mode & 0o6000]
+        yield image_finding(ctx, image, path=node.path, layer=node.layer, bits=bits, mode=node.mode, uid=node.uid, gid=node.gid)
+
+
+@rule(
+    code="IM205",
+    name="world-writable-path",
+    severity=Severity.WARNING,
+    summary="A file or folder is writable by every user (a folder without the sticky bit)",
+    message="`{path}` is a {what} writable by every user (mode `{mode:04o}`), so any process in the "
+    "container can {harm}; remove world write (`chmod o-w`){sticky}",
+    rationale=(
+        "World-writable files let any user of the container change them: configuration, scripts "
+        "or programs another (more privileged) process later trusts. A world-writable folder "
+        "without the sticky bit also lets anyone delete or replace other users' files in it. "
+        "Temporary folders with the sticky bit (`/tmp`, mode 1777) are fine."
+    ),
+    bad="FROM alpine:3.20\nRUN mkdir /srv/shared && chmod 0777 /srv/shared",
+    good="FROM alpine:3.20\nRUN mkdir /srv/shared && chmod 1777 /srv/shared",
+    kind="image",
+    options=(Option("allow", list, [], "Path globs to accept"),),
+)
+def world_writable_path(image: Image, ctx: Context) -> Iterator[Finding]:
+    allowed = glob_matcher(tuple(ctx.option("allow")))
+    for node in image.walk():
+        if node.kind not in ("file", "dir") or not node.mode & 0o002 or allowed(node.path):
+            continue
+        if node.kind == "dir":
+            if node.mode & 0o1000:
+                continue
+            what, harm, sticky = "folder", "replace or delete the files in it", ", or add the sticky bit (`chmod +t`)"
+        else:
+            what, harm, sticky = "file", "change what it holds", ""
+        yield image_finding(ctx, image, path=node.path, layer=node.layer, what=what, mode=node.mode, harm=harm, sticky=sticky)
+
+
+def _records(text: str | None, fields: int) -> Iterator[tuple[int, list[str]]]:
+    for number, line in enumerate((text or "").split("\n"), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "+", "-")):
+            parts = stripped.split(":")
+            if len(parts) >= fields:
+                yield number, parts
+
+
+@rule(
+    code="IM206",
+    name="empty-password-account",
+    severity=Severity.ERROR,
+    summary="An account in /etc/shadow (or /etc/passwd) has an empty password",
+    message="Account `{user}` in `{path}` has an empty password field, so anyone can log in as it "
+    "without one; lock it (`passwd -l {user}`, or `*` in the password field)",
+    rationale=(
+        "An empty password field means \"no password\": `su`, `login` and anything using PAM let "
+        "the account in without asking. In `/etc/shadow` locked accounts have `!` or `*`; in "
+        "`/etc/passwd` the field should be `x`, pointing at the shadow file."
+    ),
+    bad="FROM alpine:3.20\nRUN passwd -d root",
+    good="FROM alpine:3.20\nRUN passwd -l root",
+    kind="image",
+    tags=("root",),
+)
+def empty_password_account(image: Image, ctx: Context) -> Iterator[Finding]:
+    shadowed: set[str] = set()
+    for path in ("/etc/shadow", "/etc/master.passwd"):
+        node = image.file(path)
+        for _number, parts in _records(image.text(path), 2):
+            shadowed.add(parts[0])
+            if parts[1] == "":
+                yield image_finding(ctx, image, path=path, layer=node.layer if node else None, user=parts[0])
+    node = image.file("/etc/passwd")
+    for _number, parts in _records(image.text("/etc/passwd"), 7):
+        if parts[1] == "" and parts[0] not in shadowed:
+            yield image_finding(ctx, image, path="/etc/passwd", layer=node.layer if node else None, user=parts[0])
+
+
+@rule(
+    code="IM207",
+    name="duplicate-uid-gid",
+    severity=Severity.WARNING,
+    summary="/etc/passwd or /etc/group lists an ID or a name twice",
+    message="`{path}` gives {what} `{value}` to both `{first}` and `{second}`, so files and "
+    "permissions of one belong to the other too; give each account its own",
+    rationale=(
+        "Two accounts with one UID are the same user to the kernel: whatever one owns, the other "
+        "can change, and logs name the wrong account. Duplicate names make `useradd`, `chown` and "
+        "`su` pick one of them unpredictably. Both usually come from build steps that add users "
+        "without checking what the base already has."
+    ),
+    bad="FROM alpine:3.20\nRUN echo 'app:x:0:0::/app:/bin/sh' >> /etc/passwd",
+    good="FROM alpine:3.20\nRUN adduser -D -u 10001 app",
+    kind="image",
+)
+def duplicate_uid_gid(image: Image, ctx: Context) -> Iterator[Finding]:
+    for path, id_what in (("/etc/passwd", "UID"), ("/etc/group", "GID")):
+        node = image.file(path)
+        names: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        for _number, parts in _records(image.text(path), 3 if path == "/etc/group" else 4):
+            name, number = parts[0], parts[2]
+            for table, key, what in ((names, name, "the name"), (ids, number, id_what)):
+                if key in table:
+                    yield image_finding(
+                        ctx, image, path=path, layer=node.layer if node else None, what=what, value=key, first=table[key], second=name
+                    )
+                else:
+                    table[key] = name
+
+
+UNNECESSARY = {
+    ".git": "a git repository",
+    ".svn": "a Subversion working copy",
+    ".hg": "a Mercurial repository",
+    ".idea": "IDE settings",
+    ".vscode": "editor settings",
+    ".DS_Store": "a macOS folder index",
+    "Thumbs.db": "a Windows thumbnail cache",
+    ".cache": "a cache folder",
+    ".npm": "the npm cache",
+    ".aws": "AWS CLI configuration",
+    ".azure": "Azure CLI configuration",
+    ".gcp": "Google Cloud configuration",
+    "gcloud": "Google Cloud CLI configuration",
+    "Dockerfile": "a Dockerfile",
+    "Containerfile": "a Containerfile",
+    "docker-compose.yml": "a compose file",
+    "docker-compose.yaml": "a compose file",
+    "compose.yml": "a compose file",
+    "compose.yaml": "a compose file",
+}
+_SWAP = re.compile(r"^\..*\.sw[po]$")
+DEFAULT_UNNECESSARY_ALLOW = ["/usr/share/**", "/usr/lib/**", "/usr/local/lib/**", "**/node_modules/**", "**/site-packages/**"]
+
+
+@rule(
+    code="IM208",
+    name="unnecessary-files",
+    severity=Severity.INFO,
+    summary="The image ships files that belong to development, not to the image",
+    message="`{path}` is {what}, which the running image does not need and may leak history or "
+    "credentials; exclude it in `.dockerignore` or delete it in the same step that creates it",
+    rationale=(
+        "VCS folders keep the whole history (deleted secrets included), editor and OS leftovers "
+        "say how the image was built, cloud CLI folders hold credentials, and build files "
+        "(Dockerfile, compose files) describe the infrastructure. All of them grow the image. A "
+        "`.dockerignore` keeps them out of `COPY . .`."
+    ),
+    bad="FROM node:22-alpine\nCOPY . /app/",
+    good="FROM node:22-alpine\nCOPY package.json server.js /app/",
+    kind="image",
+    options=(Option("allow", list, DEFAULT_UNNECESSARY_ALLOW, "Path globs never reported (default: packaged software folders)"),),
+    tags=("bloat", "secret"),
+)
+def unnecessary_files(image: Image, ctx: Context) -> Iterator[Finding]:
+    allowed = glob_matcher(tuple(ctx.option("allow")))
+    reported: str | None = None
+    for node in image.walk():
+        if reported is not None and node.path.startswith(reported):
+            continue
+        name = node.path.rsplit("/", 1)[-1]
+        what = UNNECESSARY.get(name) or ("an editor swap file" if _SWAP.match(name) else None)
+        if name == "gcloud" and "/.config/" not in node.path:
+            what = None
+        if what is None or allowed(node.path):
+            continue
+        if node.kind == "dir":
+            reported = node.path + "/"
+        yield image_finding(ctx, image, path=node.path, layer=node.layer, what=what)
+
+
+# (what, folder, names inside it that are not cache content)
+CACHES = (
+    ("apt package lists", "/var/lib/apt/lists", ("lock", "partial", "auxfiles")),
+    ("the apt package cache", "/var/cache/apt", ("lock", "partial")),
+    ("the apk package cache", "/var/cache/apk", ()),
+    ("the apk package cache", "/etc/apk/cache", ()),
+    ("the yum cache", "/var/cache/yum", ()),
+    ("the dnf cache", "/var/cache/dnf", ()),
+    ("the zypper cache", "/var/cache/zypp", ()),
+    ("the pacman package cache", "/var/cache/pacman/pkg", ()),
+    ("the pip cache", "/root/.cache/pip", ()),
+    ("the npm cache", "/root/.npm/_cacache", ()),
+    ("the yarn cache", "/usr/local/share/.cache/yarn", ()),
+    ("the yarn cache", "/root/.cache/yarn", ()),
+)
+_HOME_CACHES = (("the pip cache", ".cache/pip"), ("the npm cache", ".npm/_cacache"), ("the yarn cache", ".cache/yarn"))
+
+
+@rule(
+    code="IM209",
+    name="package-cache-in-image",
+    severity=Severity.INFO,
+    summary="Package-manager caches are left in the image",
+    message="`{path}` holds {what} ({size} in {count}), which only the build needed; clean "
+    "it in the same `RUN` that fills it or use a cache mount",
+    rationale=(
+        "Package indexes and downloaded packages are needed while installing, never at run time. "
+        "Left in a layer they add megabytes to every pull, and stale indexes mislead later steps. "
+        "Deleting them in a later `RUN` does not help (the bytes stay in the earlier layer); "
+        "remove them in the step that creates them or mount a build cache there."
+    ),
+    bad="FROM debian:12\nRUN apt-get update && apt-get install -y curl",
+    good="FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*",
+    kind="image",
+    options=(Option("min-size", int, 10240, "Bytes a cache may hold before it is reported"),),
+    tags=("bloat",),
+)
+def package_cache_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
+    minimum = int(ctx.option("min-size"))
+    folders = [*CACHES]
+    for home in ["/root", *(n.path for n in image.under("/home") if n.kind == "dir" and n.path.count("/") == 2)]:
+        folders.extend((what, f"{home}/{inner}", ()) for what, inner in _HOME_CACHES)
+    seen: set[str] = set()
+    for what, folder, skip in folders:
+        if folder in seen:
+            continue
+        seen.add(folder)
+        size, count, by_layer = 0, 0, {}
+        for node in image.under(folder):
+            relative = node.path[len(folder) + 1 :]
+            if node.kind != "file" or relative.split("/", 1)[0] in skip:
+                continue
+            size += node.size
+            count += 1
+            by_layer[node.layer] = by_layer.get(node.layer, 0) + node.size
+        if size > minimum:
+            layer = max(by_layer, key=lambda index: (by_layer[index], index))
+            files = f"{count} file" if count == 1 else f"{count} files"
+            yield image_finding(ctx, image, path=folder, layer=layer, what=what, size=size_text(size), count=files)
+
+
+@rule(
+    code="IM210",
+    name="os-release-eol",
+    severity=Severity.WARNING,
+    summary="/etc/os-release names a distribution release past its end of life",
+    message="The image runs {name} (`/etc/os-release`), which stopped getting security updates on "
+    "{eol}; rebuild it on a supported release",
+    rationale=(
+        "After its end of life a release gets no security fixes: every new vulnerability in its "
+        "packages stays open. The operating system inside the image counts, whatever the "
+        "Dockerfile's FROM line says. Dates come from `rules/data/eol.yaml` (DF204's table)."
+    ),
+    bad="FROM debian:10",
+    good="FROM debian:12",
+    kind="image",
+    tags=("base",),
+)
+def os_release_eol(image: Image, ctx: Context) -> Iterator[Finding]:
+    release = image.os_release()
+    entry = _eol_entry(release.get("ID", "").lower(), release.get("VERSION_ID", ""), release.get("VERSION_CODENAME", ""))
+    if entry is not None and entry["eol"] < ctx.config.date:
+        path = "/etc/os-release" if image.file("/etc/os-release") else "/usr/lib/os-release"
+        node = image.file(path)
+        yield image_finding(ctx, image, path=path, layer=node.layer if node else None, name=entry["name"], eol=entry["eol"].isoformat())
+
+
+def _eol_entry(distro: str, version: str, codename: str) -> dict[str, object] | None:
+    from docklint.rules._data import load
+
+    releases = load("eol.yaml")["images"].get(distro)
+    if not distro or not releases:
+        return None
+    for entry in releases:
+        pattern = re.compile(entry["tags"])
+        if (version and pattern.fullmatch(version)) or (codename and pattern.fullmatch(codename)):
+            return dict(entry)
+    return None
+
+
+SSH_SERVERS = ("/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd", "/usr/local/sbin/sshd", "/usr/sbin/dropbear",
+               "/usr/bin/dropbear", "/usr/sbin/dropbearmulti", "/usr/bin/dropbearmulti")  # fmt: skip
+HOST_KEY = re.compile(r"^/etc/(?:ssh/ssh_host_\w+_key|dropbear/dropbear_\w+_host_key)$")
+
+
+@rule(
+    code="IM211",
+    name="ssh-server-in-image",
+    severity=Severity.WARNING,
+    summary="The image contains an SSH server or SSH host private keys",
+    message="`{path}` is {what}; {advice}",
+    rationale=(
+        "An SSH daemon is a second service to patch, configure and expose; `docker exec` gives the "
+        "same access through the runtime. Host keys generated at build time are shared by every "
+        "container from the image, so one leaked image lets anyone impersonate all of them."
+    ),
+    bad="FROM debian:12\nRUN apt-get update && apt-get install -y openssh-server",
+    good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl",
+    kind="image",
+    tags=("port",),
+)
+def ssh_server_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
+    for node in image.walk():
+        if node.kind not in ("file", "hardlink", "symlink"):
+            continue
+        if node.path in SSH_SERVERS:
+            what = "an SSH server"
+            advice = "remove the package and use `docker exec` for shell access"
+        elif HOST_KEY.match(node.path) and node.kind != "symlink":
+            what = "an SSH host private key baked into the image, shared by every container"
+            advice = "delete it and generate host keys when the container starts"
+        else:
+            continue
+        yield image_finding(ctx, image, path=node.path, layer=node.layer, what=what, advice=advice)
+
+
+@rule(
+    code="IM212",
+    name="passwordless-sudo-in-image",
+    severity=Severity.WARNING,
+    summary="A sudoers file grants NOPASSWD",
+    message="`{path}` line {line} grants `sudo` without a password (`NOPASSWD`), so any process of "
+    "that user becomes root at will; drop the rule and run as the user the program needs",
+    rationale=(
+        "With `NOPASSWD` the non-root user is root in all but name: a compromised process just "
+        "calls `sudo`. Containers rarely need sudo at all; do privileged setup at build time as "
+        "root, then switch to an unprivileged `USER`."
+    ),
+    bad="FROM debian:12\nRUN echo 'app ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/app",
+    good="FROM debian:12\nUSER 10001",
+    kind="image",
+    tags=("root",),
+)
+def passwordless_sudo_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
+    paths = ["/etc/sudoers", *(n.path for n in image.under("/etc/sudoers.d") if n.kind == "file")]
+    for path in paths:
+        node = image.file(path)
+        text = image.text(path)
+        if node is None or text is None:
+            continue
+        for number, line in enumerate(text.split("\n"), 1):
+            content = line.split("#", 1)[0] if not line.lstrip().startswith("#include") else ""
+            if "NOPASSWD" in content:
+                yield image_finding(ctx, image, path=path, layer=node.layer, line=number)
+                break
+
+
+ADVICE = {
+    "digest-mismatch": "the archive was altered or damaged; get it again from a trusted source",
+    "size-mismatch": "the archive was altered or damaged; get it again from a trusted source",
+    "bomb": "only raise `--max-decompressed` for an archive you trust",
+    "truncated": "findings for the rest of it are missing; get the archive again",
+    "corrupt": "findings for the rest of it are missing; get the archive again",
+}
+
+
+@rule(
+    code="IM213",
+    name="layer-unsafe-entry",
+    severity=Severity.ERROR,
+    summary="A layer holds an unsafe member (absolute or `..` path, device, escaping link) or is a bomb, damaged or altered",
+    message="{detail}; {advice}",
+    rationale=(
+        "Tools that unpack layers trust their members. Absolute names, `..` components and links "
+        "pointing out of the root can make a careless extractor write anywhere on the host; device "
+        "nodes and FIFOs have no place in an image; a decompression bomb exhausts disk or memory. "
+        "dlint reads every archive as a stream and never extracts it, and reports what it met. "
+        "Digest and size mismatches mean the archive is not what its manifest promises."
+    ),
+    bad="tar -cf layer.tar --absolute-names /etc/passwd ../../outside",
+    good="tar -cf layer.tar -C rootfs .",
+    kind="image",
+)
+def layer_unsafe_entry(image: Image, ctx: Context) -> Iterator[Finding]:
+    for problem in image.problems:
+        advice = ADVICE.get(problem.kind, "a careless extractor could be tricked by it; rebuild the layer from trusted sources")
+        yield image_finding(ctx, image, path=problem.path, layer=problem.layer, detail=problem.message, advice=advice)
+
