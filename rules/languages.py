@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
@@ -233,7 +234,16 @@ def _clears_yarn_cache(command: Command) -> bool:
 def go_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("go", subcommand=("install", "get", "run")):
         install = installs(command)
-        if install is None or command.name != "go":
+        if install is None or command.name != "go" or _module_versions(command):
             continue
         for word, name in unpinned_words(df, install, lambda spec: spec.version is None or spec.version in _GO_MOVING):
             yield ctx.finding(word.range, package=name)
+
+
+def _module_versions(command: Command) -> bool:
+    """Versions come from a `go.mod`: `go install tool` (Go 1.24) or a RUN that mounts `go.mod`."""
+    if any(word.value == "tool" for word in command.operands()):
+        return True
+    script = command.script
+    mounts = script.mounts if script is not None else ()
+    return any(posixpath.basename((m.source or m.target or "").rstrip("/")) == "go.mod" for m in mounts)
