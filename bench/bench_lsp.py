@@ -6,9 +6,9 @@ With a real client over stdio (a small JSON-RPC client in this file, the same fo
 - start-up: from spawning the server to the first publishDiagnostics for an opened document
   (median of `--starts` fresh processes);
 - edit latency: from sending didChange to receiving publishDiagnostics for that version, over
-  `--edits` edits that alternately add and remove an unknown instruction (`FOO bar`) at the end,
-  so every edit changes the diagnostics; median and p95, on a 30-line and a 500-line Dockerfile
-  from the shared corpus.
+  `--edits` edits that each write a new unknown instruction (`FOO barN`) on the last line, so
+  every edit changes the diagnostics and no text repeats; median and p95, on a 30-line and a
+  500-line Dockerfile from the shared corpus.
 The peer is `docker-langserver --stdio` (npm `dockerfile-language-server-nodejs`; install it
 with `npm install --prefix /tmp/peer dockerfile-language-server-nodejs`). The machine's other
 load shows in the numbers: compare the ratios taken in one run.
@@ -153,10 +153,10 @@ def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
         session.publish_for(uri, 1)
         for index in range(edits):
             version = index + 2
-            if index % 2 == 0:
-                change = {"range": _range(last, 0, last, 0), "text": EDIT_LINE + "\n"}
+            if index == 0:  # add a line, then keep replacing it: every text is new
+                change = {"range": _range(last, 0, last, 0), "text": f"{EDIT_LINE}{index}\n"}
             else:
-                change = {"range": _range(last, 0, last + 1, 0), "text": ""}
+                change = {"range": _range(last, 0, last + 1, 0), "text": f"{EDIT_LINE}{index}\n"}
             sent = time.perf_counter()
             session.send({"method": "textDocument/didChange", "params": {
                 "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}})

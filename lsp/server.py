@@ -160,8 +160,9 @@ class DlintServer(LanguageServer):
 
 
 def _wrap(answer: Any) -> Any:
-    """A `workspace/configuration` answer is the section's value itself."""
-    return {settings_module.SECTION: answer} if isinstance(answer, dict) else None
+    """A `workspace/configuration` answer is the section's value itself; null or an empty
+    object means the client has no settings there (so `initializationOptions` stay)."""
+    return {settings_module.SECTION: answer} if isinstance(answer, dict) and answer else None
 
 
 def build_server() -> DlintServer:
