@@ -10,7 +10,7 @@ from docklint.model.packages import PackageSpec, installs
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.package_common import covers, normalize, removes, unpinned_words
-from docklint.rules.run_edits import append_command, command_range, insert_flag, order, run_commands
+from docklint.rules.run_edits import append_command, command_range, insert_flag, order, reaches_image, run_commands
 
 # Go module queries that name a moving target rather than a version.
 _GO_MOVING = frozenset({"latest", "upgrade", "patch", "master", "main", "HEAD"})
@@ -180,7 +180,8 @@ def gem_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     rationale=(
         "yarn keeps a copy of every package it fetched in its global cache. In an image the cache "
         "is never reused, yet it stays in the layer. `yarn cache clean` in the same `RUN`, or a "
-        "cache mount on yarn's cache folder, avoids it."
+        "cache mount on yarn's cache folder, avoids it. Stages that do not reach the final image "
+        "are not checked."
     ),
     bad="FROM node:20-slim\nRUN yarn install --frozen-lockfile",
     good="FROM node:20-slim\nRUN yarn install --frozen-lockfile && yarn cache clean",
@@ -198,6 +199,8 @@ def yarn_cache_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         inst, script = command.instruction, command.script
         if inst is None or script is None or id(inst) in reported:
             continue
+        if not reaches_image(df, df.stage_of(inst.parent or inst)):
+            continue  # as hadolint: a builder stage's cache never reaches the image
         if any("yarn" in m.target for m in script.mounts if m.target):
             continue
         commands = run_commands(df, inst)
