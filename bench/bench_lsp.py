@@ -168,6 +168,25 @@ def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
     return samples
 
 
+def engine_latency(path: Path, edits: int) -> list[float]:
+    """Milliseconds of `lint_text` alone, in this process, on the same sequence of texts: the
+    part of the edit latency that is the engine's, not the server's."""
+    from docklint.config_files import resolve_config
+    from docklint.engine import lint_text
+
+    text = path.read_text(encoding="utf-8")
+    config = resolve_config(path.parent)
+    lint_text(text, str(path), config, context_dir=str(path.parent))
+    samples = []
+    for index in range(edits):
+        edited = text + f"{EDIT_LINE}{index}\n"
+        started = time.perf_counter()
+        lint_text(edited, str(path), config, context_dir=str(path.parent))
+        samples.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.02)
+    return samples
+
+
 def _range(line: int, character: int, end_line: int, end_character: int) -> dict[str, Any]:
     return {"start": {"line": line, "character": character}, "end": {"line": end_line, "character": end_character}}
 
@@ -175,6 +194,14 @@ def _range(line: int, character: int, end_line: int, end_character: int) -> dict
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def measure_engine(edits: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"server": "engine only (lint_text in-process)"}
+    for label, relative in FILES.items():
+        samples = engine_latency(CORPUS / relative, edits)
+        result[label] = {"median_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples)}
+    return result
 
 
 def measure(name: str, command: list[str], edits: int, starts: int) -> dict[str, Any]:
@@ -194,19 +221,23 @@ def find_peer(explicit: str | None) -> list[str] | None:
     return None
 
 
-def table(ours: dict[str, Any], peer: dict[str, Any] | None) -> str:
-    rows = [("", "dlint", "peer", "dlint/peer")]
+def table(ours: dict[str, Any], peer: dict[str, Any] | None, engine: dict[str, Any]) -> str:
+    rows = [("", "dlint", "peer", "dlint/peer", "engine alone")]
 
-    def row(label: str, a: float, b: float | None, unit: str) -> None:
-        rows.append((label, f"{a:.1f}{unit}", f"{b:.1f}{unit}" if b is not None else "-", f"{a / b:.2f}" if b else "-"))
+    def row(label: str, a: float, b: float | None, c: float | None) -> None:
+        rows.append((
+            label, f"{a:.1f} ms", f"{b:.1f} ms" if b is not None else "-", f"{a / b:.2f}" if b else "-",
+            f"{c:.1f} ms" if c is not None else "",
+        ))
 
     row("first diagnostics (median)", ours["first_diagnostics_s"]["median"] * 1000,
-        peer["first_diagnostics_s"]["median"] * 1000 if peer else None, " ms")
+        peer["first_diagnostics_s"]["median"] * 1000 if peer else None, None)
     for label in FILES:
         for key, text in (("median_ms", "median"), ("p95_ms", "p95")):
-            row(f"edit -> diagnostics, {label}, {text}", ours[label][key], peer[label][key] if peer else None, " ms")
-    width = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(width[i]) for i, cell in enumerate(r)) for r in rows)
+            row(f"edit -> diagnostics, {label}, {text}", ours[label][key], peer[label][key] if peer else None,
+                engine[label][key])
+    width = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(cell.ljust(width[i]) for i, cell in enumerate(r)).rstrip() for r in rows)
 
 
 def main() -> int:
@@ -216,14 +247,18 @@ def main() -> int:
     parser.add_argument("--peer", help="path to docker-langserver (default: PATH, then /tmp/peer)")
     parser.add_argument("--json", help="also write the numbers to this file")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     ours = measure("dlint", [sys.executable, "-m", "docklint", "lsp"], args.edits, args.starts)
     peer_command = find_peer(args.peer)
     peer = measure("docker-langserver", peer_command, args.edits, args.starts) if peer_command else None
-    print(table(ours, peer))
+    engine = measure_engine(args.edits)
+    print(f"load average at the start: {load:.2f} (2 cores; other work on the machine inflates every number)")
+    print(table(ours, peer, engine))
     if peer is None:
         print("(peer not found: npm install --prefix /tmp/peer dockerfile-language-server-nodejs)")
     if args.json:
-        Path(args.json).write_text(json.dumps({"dlint": ours, "peer": peer}, indent=2) + "\n", encoding="utf-8")
+        report = {"dlint": ours, "peer": peer, "engine": engine, "load_average": os.getloadavg()}
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
