@@ -54,7 +54,6 @@ def load_options(
     max_decompressed: int | None = None,
 ) -> LoadOptions:
     """What the reader must look at for these rules (no secret scan when no rule wants one)."""
-    from docklint.model.image import DEFAULT_MAX_DECOMPRESSED
     from docklint.rules.image_common import glob_matcher
 
     codes = {rule.code: rule for rule in rules}
@@ -68,7 +67,7 @@ def load_options(
     return LoadOptions(
         image=image,
         platform=platform,
-        max_decompressed=max_decompressed or DEFAULT_MAX_DECOMPRESSED,
+        max_decompressed=max_decompressed,
         secrets=any(code in codes for code in SECRET_RULES),
         secret_skip=skip,
         content_digests="IM309" in codes,

@@ -34,7 +34,7 @@ class LoadOptions:
 
     image: str | None = None
     platform: str | None = None
-    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
+    max_decompressed: int | None = None  # None: DEFAULT_MAX_DECOMPRESSED, with the ratio guard
     secrets: bool = True
     secret_max_size: int = 1 << 20
     secret_skip: Callable[[str], bool] | None = None
@@ -208,7 +208,7 @@ class Image:
 def load_image(path: str, options: LoadOptions = LoadOptions(), stdin: BinaryIO | None = None) -> Image:
     """Read the image at `path` (`-`: stdin); raises InputError when it cannot be read."""
     scan_options = ScanOptions(
-        Budget(options.max_decompressed),
+        Budget(options.max_decompressed or DEFAULT_MAX_DECOMPRESSED, explicit=options.max_decompressed is not None),
         secrets=options.secrets,
         secret_max_size=options.secret_max_size,
         secret_skip=options.secret_skip,

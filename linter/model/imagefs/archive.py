@@ -108,7 +108,7 @@ class Store:
             scan.problems.append(
                 Problem("digest-mismatch", f"layer blob `{ref.digest}` hashes to `{scan.blob_digest}`: it was altered or damaged")
             )
-        if ref.size is not None and scan.complete and scan.stored_size != ref.size:
+        if ref.size is not None and scan.stored_size != ref.size:
             scan.problems.append(
                 Problem("size-mismatch", f"layer blob `{ref.label}` has {scan.stored_size} bytes, its descriptor says {ref.size}")
             )

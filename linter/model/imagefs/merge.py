@@ -75,7 +75,6 @@ class Merger:
         self.hidden: list[Hidden] = []
         self.problems: list[Problem] = []
         self.children: dict[str, set[str]] = {}
-        self.writes: dict[str, list[int]] = {}  # path -> [total bytes, smallest write, writes]
         self.layer_bytes: list[int] = []  # regular-file bytes each layer stored
         self.layer_hidden: list[int] = []  # of those, bytes hidden by later layers
 
@@ -126,8 +125,6 @@ class Merger:
         size = node.size if node.kind == "file" else 0
         self.hidden.append(Hidden(node.path, node.kind, size, node.mode, node.layer, layer, how))
         self.layer_hidden[node.layer] += size
-        if node.kind != "dir" and how not in ("replaced", "duplicate"):
-            self._write(node.path, 0)  # a deletion: a write of 0 bytes (a replacement writes its own size)
 
     # -- addition ----------------------------------------------------------------------------
 
@@ -151,9 +148,6 @@ class Merger:
         self.files[path] = Node(path, entry.kind, entry.mode, entry.uid, entry.gid, entry.size, entry.link, layer)
         if entry.kind == "file":
             self.layer_bytes[layer] += entry.size
-            self._write(path, entry.size)
-        elif entry.kind != "dir":
-            self._write(path, 0)
 
     def _register(self, path: str, layer: int) -> None:
         """Record `path` under its parent folder (and the parent under its own, up the tree)."""
@@ -174,27 +168,41 @@ class Merger:
                 self._hide(node, layer, "became-folder")
             path = parent
 
-    def _write(self, path: str, size: int) -> None:
-        stat = self.writes.get(path)
-        if stat is None:
-            self.writes[path] = [size, size, 1]
-        else:
-            stat[0] += size
-            if size < stat[1]:
-                stat[1] = size
-            stat[2] += 1
-
     # -- after the last layer ----------------------------------------------------------------
 
     def efficiency(self) -> tuple[float, int, int]:
         """dive's score (smallest write / all bytes written, summed over paths), the bytes of
-        paths written more than once (dive's "wasted bytes"), and all bytes written."""
+        paths written more than once (dive's "wasted bytes"), and all bytes written.
+
+        Every write is either still visible or a `Hidden` record, and a hiding that is not a
+        replacement is also a write of 0 bytes, so the writes of each path are rebuilt from
+        the records (no per-path table is kept while the layers are applied).
+        """
+        writes: dict[str, list[int]] = {}
+        for hidden in self.hidden:
+            if hidden.kind == "dir":
+                continue
+            sizes = writes.setdefault(hidden.path, [])
+            sizes.append(hidden.size)
+            if hidden.how not in ("replaced", "duplicate"):
+                sizes.append(0)  # deleted: a write of nothing
         smallest = total = repeated = 0
-        for size, least, count in self.writes.values():
-            total += size
-            smallest += least
-            if count > 1:
-                repeated += size
+        for path, node in self.files.items():
+            if node.kind == "dir":
+                continue
+            size = node.size if node.kind == "file" else 0
+            sizes = writes.get(path)
+            if sizes is None:
+                total += size
+                smallest += size
+            else:
+                sizes.append(size)
+        for sizes in writes.values():
+            written = sum(sizes)
+            total += written
+            smallest += min(sizes)
+            if len(sizes) > 1:
+                repeated += written
         return (smallest / total if total else 1.0), repeated, total
 
     def check_links(self) -> None:
