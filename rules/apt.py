@@ -243,7 +243,7 @@ def apt_instead_of_apt_get(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     severity=Severity.INFO,
     summary="apt-get install in a RUN that does not run apt-get update first",
     message="`{command}` relies on package lists from an earlier layer (or none at all), so it "
-    "can fail or install outdated versions; run `apt-get update &&` before it in the same `RUN`",
+    "can fail or install outdated versions; run `{update} &&` before it in the same `RUN`",
     rationale=(
         "Official Debian and Ubuntu images ship without package lists, and lists downloaded by an "
         "earlier `RUN` are frozen in that cached layer: an install that does not update first "
@@ -271,7 +271,8 @@ def apt_get_install_without_update(df: Dockerfile, ctx: Context) -> Iterator[Fin
             install = installs(command)
             if install is not None and install.packages and not install.named:
                 continue  # only local .deb files
-            yield ctx.finding(command_range(command), fix=_update_first(command), command=f"{command.name} install")
+            yield ctx.finding(command_range(command), fix=_update_first(command), command=f"{command.name} install",
+                              update=f"{command.name} update")
 
 
 def _refreshes(command: Command) -> bool:
