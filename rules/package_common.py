@@ -107,7 +107,7 @@ def unpinned_words(
             if spec.kind == "package" and unpinned(spec):
                 yield word, spec.name
             continue
-        value = _variable_value(df, install.command, ref.group(1) or ref.group(2))
+        value = variable_value(df, install.command, ref.group(1) or ref.group(2))
         if value is None:
             continue
         pieces = [ShellWord(v, word.raw, word.text, word.offset) for v in value.split()]
@@ -119,7 +119,7 @@ def unpinned_words(
 _PURE_REF = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
 
 
-def _variable_value(df: Dockerfile, command: Command, name: str) -> str | None:
+def variable_value(df: Dockerfile, command: Command, name: str) -> str | None:
     """The value of `$name` where `command` runs, or None when it cannot be known."""
     before = command.text.text[: command.start]
     assignments = list(re.finditer(rf"(?:^|[\s;&|(]){name}=", before))

@@ -124,6 +124,22 @@ def image_stages(df: Dockerfile) -> list[Stage]:
     return [s for s in df.stages if s.index == len(df.stages) - 1 or s.index not in used]
 
 
+# Words in a stage name or the file's path that mark an image not meant to ship (dev containers,
+# test and CI images, builders).
+NOT_SHIPPED = frozenset(
+    "dev devel develop development devcontainer devenv envs lint test tests testing ci build builder "
+    "tools debug validate vendor generate gen update updates outdated hack tilt onbuild".split()
+)
+_NAME_WORDS = re.compile(r"[-_./\\]+")
+
+
+def not_shipped(df: Dockerfile, stage: Stage) -> bool:
+    """True when the stage's name or the Dockerfile's path says the image is for development,
+    testing or building rather than for running an application."""
+    words = set(_NAME_WORDS.split((stage.name or "").lower())) | set(_NAME_WORDS.split(df.path.lower()))
+    return bool(words & NOT_SHIPPED)
+
+
 def root_base(df: Dockerfile, stage: Stage) -> Stage:
     """The first stage of the chain `stage` builds on (`FROM a` ... `FROM b AS c` -> a's stage)."""
     seen: set[int] = set()

@@ -13,6 +13,7 @@ from typing import Iterator
 from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import ImageRef, Stage
 from docklint.rule import Context, Finding, Severity, rule
+from docklint.rules.stage_refs import not_shipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +118,6 @@ HEAVY: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 # Final stages named with one of these words (split on `-`, `_`, `.`), and files in folders or
 # with names holding one, build tools, CI helpers or development environments, not a shipped image.
-NOT_SHIPPED = frozenset(
-    "dev devel develop development devcontainer devenv envs lint test tests testing ci build builder "
-    "tools debug validate vendor generate gen update updates outdated hack tilt onbuild".split()
-)
-_WORDS = re.compile(r"[-_./\\]+")
-
-
-def _not_shipped(df: Dockerfile, stage: Stage) -> bool:
-    words = set(_WORDS.split((stage.name or "").lower())) | set(_WORDS.split(df.path.lower()))
-    return bool(words & NOT_SHIPPED)
 
 
 def _final_base(df: Dockerfile, stage: Stage) -> Stage:
@@ -156,7 +147,7 @@ def _final_base(df: Dockerfile, stage: Stage) -> Stage:
 )
 def bloated_base_image(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     final = df.final_stage
-    if final is None or _not_shipped(df, final):
+    if final is None or not_shipped(df, final):
         return
     root = _final_base(df, final)
     ref = root.base
