@@ -47,6 +47,7 @@ class Outcome:
     skipped: bool = False  # too large to lint
     errors: list[str] = field(default_factory=list)  # internal errors worth a log line
     model: Any = None  # the parsed document, for code actions, hover and completion
+    seconds: float = 0.0  # how long the lint took (debug log)
 
     @property
     def result_id(self) -> str:
@@ -134,8 +135,11 @@ class Snapshot:
 
 def lint_snapshot(snapshot: Snapshot, configs: Configs) -> Outcome:
     """Lint one snapshot (in a worker thread). Never raises: a crash becomes a DF000 finding."""
+    import time
+
     from docklint.model.source import Source
 
+    started = time.perf_counter()
     outcome = Outcome(snapshot.version, snapshot.generation, snapshot.text)
     if not snapshot.settings.enable:
         return outcome
@@ -162,4 +166,5 @@ def lint_snapshot(snapshot: Snapshot, configs: Configs) -> Outcome:
     if not isinstance(source, Source) or source.text is not snapshot.text:
         source = Source(snapshot.text)
     outcome.diagnostics = diagnostics(outcome.findings, Positions(source, snapshot.encoding), snapshot.version)
+    outcome.seconds = time.perf_counter() - started
     return outcome

@@ -123,6 +123,7 @@ class Scheduler:
             if self._inflight.get(uri, (None, None))[1] is future:
                 del self._inflight[uri]
         self._notices(uri, outcome)
+        log.debug("linted %s version %s in %.1f ms", uri, outcome.version, outcome.seconds * 1000)
         if self.is_fresh(outcome, self.store.get(uri)):
             self.outcomes[uri] = outcome
         return outcome
