@@ -151,10 +151,11 @@ def summary_lines(lint: ImageLint) -> Iterator[list[tuple[str, str | None]]]:
 
 def _created_by(lint: ImageLint, history_index: int | None, created_by: str) -> str:
     from docklint.model.imagefs.history import replay
+    from docklint.secrets import redact
 
     step = replay(created_by, display=True)
     text = step.line if step is not None else created_by.strip() or "(no history)"
-    text = redact(" ".join(text.split()))
+    text = redact(" ".join(text.split()), deep=True)
     where = ""
     inst = lint.mapping.get(history_index) if history_index is not None else None
     if inst is not None and lint.dockerfile:
@@ -170,15 +171,6 @@ def _base_text(image: object) -> str:
     source = getattr(image, "base_source", "")
     layers = "layer 0" if count == 1 else f"layers 0-{count - 1}"
     return f"{layers}, {'as dive assumes' if source == 'first-layer' else 'from ' + source.replace('-', ' ')}"
-
-
-def redact(text: str) -> str:
-    """`text` with every secret the scanner finds replaced by its masked form."""
-    from docklint.secrets import scan_text
-
-    for hit in sorted(scan_text(text), key=lambda h: -h.start):
-        text = text[: hit.start] + hit.masked + text[hit.end :]
-    return text
 
 
 def _debug(lint: ImageLint, seconds: float) -> None:

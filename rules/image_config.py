@@ -79,7 +79,7 @@ def image_healthcheck_missing(image: Image, ctx: Context) -> Iterator[Finding]:
         "as the image is pushed. Supply secrets when the container starts (orchestrator secrets, "
         "mounted files) so the image carries none."
     ),
-    bad="FROM alpine:3.20\nENV DB_PASSWORD=VQHnmoTeSSoFx",
+    bad="FROM alpine:3.20\nENV DB_PASSWORD=Example-Passw0rd-2024",
     good="FROM alpine:3.20\nENV DB_PASSWORD_FILE=/run/secrets/db_password",
     kind="image",
     tags=("secret",),
@@ -154,7 +154,7 @@ def _last_instruction(image: Image, keyword: str, mentions: str | None = None) -
         "builder put there. Deleting a file later does not touch the history. Secrets written in "
         "the instruction text itself are reported by DF102 on the replayed history."
     ),
-    bad="FROM alpine:3.20\nARG GITHUB_TOKEN=ghp_iWdoeaiSKVwkfpRZauM5D2xnram8vRHOX5cz\nRUN git clone https://github.com/org/repo",
+    bad="FROM alpine:3.20\nARG GITHUB_TOKEN\nRUN git clone https://x-access-token:${GITHUB_TOKEN}@github.com/org/repo",
     good="FROM alpine:3.20\nRUN --mount=type=secret,id=github_token git clone https://github.com/org/repo",
     kind="image",
     tags=("secret",),

@@ -75,11 +75,11 @@ class Store:
         raise NotImplementedError
 
     def blob_name(self, ref: BlobRef) -> str:
-        if ref.digest is not None:
-            algorithm, _, hexa = ref.digest.partition(":")
-            return f"blobs/{algorithm}/{hexa}"
-        assert ref.name is not None
-        return ref.name
+        if ref.name is not None:
+            return ref.name
+        assert ref.digest is not None
+        algorithm, _, hexa = ref.digest.partition(":")
+        return f"blobs/{algorithm}/{hexa}"
 
     def read_json(self, ref: BlobRef, what: str) -> Any:
         """A JSON document, size-capped, its digest checked against the reference."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docklint.errors import InputError
-from docklint.model.imagefs.archive import BlobRef, Store, check_digest
+from docklint.model.imagefs.archive import BlobRef, Store, _digest_from_name, check_digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -85,8 +85,11 @@ def _docker_candidate(store: Store, entry: Any, index: int) -> Candidate:
     tags = entry.get("RepoTags") or []
     if not isinstance(tags, list):
         tags = []
+    config = _named(entry["Config"])
+    if config.digest is None:
+        config = BlobRef(digest=_digest_from_name(config.name), name=config.name)
     return Candidate(
-        config=_named(entry["Config"]),
+        config=config,
         layers=tuple(_named(name) for name in layers),
         references=tuple(str(tag) for tag in tags),
     )
@@ -136,12 +139,14 @@ def _walk_index(
         ref = BlobRef(digest=digest, size=_int(descriptor.get("size")), media_type=descriptor.get("mediaType"))
         if _artifact_by_descriptor(descriptor, annotations, layout):
             continue
+        own = _strings(descriptor.get("annotations"))
+        names = [own.get(CONTAINERD_NAME), own.get(REF_NAME), inherited.get(CONTAINERD_NAME), inherited.get(REF_NAME)]
         document = store.read_json(ref, "manifest")
         media_type = descriptor.get("mediaType") or (document.get("mediaType") if isinstance(document, dict) else None)
         if media_type in INDEXES or (isinstance(document, dict) and "manifests" in document and "layers" not in document):
             _walk_index(store, document, layout, digest, annotations, depth + 1, seen)
             continue
-        candidate = _oci_candidate(store, document, ref, descriptor, annotations, place)
+        candidate = _oci_candidate(store, document, ref, descriptor, annotations, place, [n for n in names if n])
         if candidate is not None:
             layout.candidates.append(candidate)
         elif isinstance(document, dict):
@@ -166,7 +171,13 @@ def _artifact_by_descriptor(descriptor: dict[str, Any], annotations: dict[str, s
 
 
 def _oci_candidate(
-    store: Store, document: Any, ref: BlobRef, descriptor: dict[str, Any], annotations: dict[str, str], place: str
+    store: Store,
+    document: Any,
+    ref: BlobRef,
+    descriptor: dict[str, Any],
+    annotations: dict[str, str],
+    place: str,
+    names: list[str],
 ) -> Candidate | None:
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise InputError(f"{store.display}: {place} is not an image manifest")
@@ -187,7 +198,6 @@ def _oci_candidate(
         size=_int(config.get("size")),
         media_type=config.get("mediaType"),
     )
-    names = [annotations[key] for key in (CONTAINERD_NAME, REF_NAME) if annotations.get(key)]
     platform = descriptor.get("platform")
     return Candidate(
         config=config_ref,
