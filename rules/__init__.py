@@ -25,6 +25,7 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.package_managers",
     "docklint.rules.shell_commands",
     "docklint.rules.pipefail",
+    "docklint.rules.remote_fetch",
     "docklint.rules.image_config",
     "docklint.rules.image_secrets",
     "docklint.rules.image_files",
