@@ -55,12 +55,25 @@ def glob_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
 def _compiled(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     if not patterns:
         return lambda path: False
-    parts = []
+    # Each pattern is tried only when its longest literal piece occurs in the path: a substring
+    # test is far cheaper than a regex with `.*`, and most paths contain none of the pieces.
+    tests: list[tuple[str, re.Pattern[str]]] = []
     for pattern in patterns:
-        body = _glob(pattern.rstrip("/"))
-        parts.append(f"(?:{body})(?:/.*)?" if pattern.startswith("/") else f"(?:.*/)?(?:{body})(?:/.*)?")
-    regex = re.compile("^(?:" + "|".join(parts) + ")$")
-    return lambda path: regex.match(path) is not None
+        pattern = pattern.rstrip("/")
+        while pattern.endswith("/**"):
+            pattern = pattern[:-3]  # `dir/**` is the folder and all inside it: the suffix below
+        body = _glob(pattern)
+        anchored = f"{body}(?:/.*)?" if pattern.startswith("/") else f"(?:.*/)?{body}(?:/.*)?"
+        literal = max(re.split(r"\*+|\?", pattern), key=len)
+        tests.append((literal, re.compile(f"^{anchored}$")))
+
+    def matches(path: str) -> bool:
+        for literal, regex in tests:
+            if literal in path and regex.match(path):
+                return True
+        return False
+
+    return matches
 
 
 def _glob(pattern: str) -> str:
@@ -69,7 +82,7 @@ def _glob(pattern: str) -> str:
     while i < len(pattern):
         char = pattern[i]
         if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
+            out.append("(?:[^/]*/)*")
             i += 3
             continue
         if pattern.startswith("**", i):

@@ -47,20 +47,21 @@ class CredentialFile:
 
 
 @cache
-def credential_files() -> tuple[tuple[CredentialFile, ...], frozenset[str]]:
+def credential_files() -> tuple[tuple[CredentialFile, ...], frozenset[str], Callable[[str], bool]]:
+    """The entries of `secret_files.yaml`, the template names, and a test for "any entry"."""
     from docklint.rules._data import load
 
     data = load("secret_files.yaml")
     entries = tuple(CredentialFile(glob_matcher([e["glob"]]), e["what"], e.get("needs")) for e in data["files"])
-    return entries, frozenset(data.get("not_files") or ())
+    return entries, frozenset(data.get("not_files") or ()), glob_matcher(tuple(e["glob"] for e in data["files"]))
 
 
 def credential_kind(image: Image, path: str, layer: int, kind: str) -> str | None:
     """What credential file `path` (as `layer` stored it) is, by name and, where needed, content."""
     if kind not in ("file", "hardlink"):
         return None
-    entries, exceptions = credential_files()
-    if path.rsplit("/", 1)[-1] in exceptions or path.startswith("/etc/ssh/ssh_host_"):
+    entries, exceptions, any_entry = credential_files()
+    if not any_entry(path) or path.rsplit("/", 1)[-1] in exceptions or path.startswith("/etc/ssh/ssh_host_"):
         return None  # templates; SSH host keys are IM211's
     for entry in entries:
         if not entry.matches(path):

@@ -121,3 +121,16 @@ def test_every_image_rule_has_image_cases() -> None:
         data = yaml.safe_load((CASES / f"{rule.code}.yaml").read_text(encoding="utf-8"))
         cases = [c for c in data["cases"] if "image" in c]
         assert any(c["expect"] for c in cases) and any(not c["expect"] for c in cases), rule.code
+
+
+def test_glob_matcher() -> None:
+    from docklint.rules.image_common import glob_matcher
+
+    matches = glob_matcher(("/usr/share/doc/**", "**/site-packages/**/tests/**", "*.key", "id_rsa", "/usr/lib/python3*/test/**"))
+    for path, expected in [
+        ("/usr/share/doc/x/y", True), ("/usr/share/doc", True), ("/usr/share/docs", False),
+        ("/usr/lib/site-packages/a/b/tests/x.py", True), ("/a/site-packages/tests", True), ("/a/site-packages/testsuite", False),
+        ("/etc/ssl/server.key", True), ("/etc/ssl/server.keys", False), ("/root/.ssh/id_rsa", True), ("/root/.ssh/id_rsa.pub", False),
+        ("/usr/lib/python3.12/test/a.py", True), ("/usr/lib/python3.12/tests", False), ("/", False),
+    ]:
+        assert matches(path) == expected, path
