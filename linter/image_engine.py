@@ -27,7 +27,7 @@ from docklint.rule import Finding, LayerRef, Rule
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
     from docklint.model.image import Image
-    from docklint.model.nodes import Instruction
+    from docklint.model.nodes import Instruction, Stage
 
 log = logging.getLogger("docklint")
 ORIGIN = Range(Pos(0, 0), Pos(0, 0))
@@ -178,7 +178,7 @@ def stage_chain(df: Dockerfile) -> list[Instruction]:
     if not df.stages:
         return []
     chain = []
-    stage = df.stages[-1]
+    stage: Stage | None = df.stages[-1]
     seen = set()
     while stage is not None and stage.index not in seen:
         seen.add(stage.index)

@@ -3,6 +3,7 @@ files that should not ship, package caches, end-of-life OS, SSH servers, sudoers
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from functools import cache
 from typing import TYPE_CHECKING, Iterator
@@ -263,7 +264,8 @@ def package_cache_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
         if folder in seen:
             continue
         seen.add(folder)
-        size, count, by_layer = 0, 0, {}
+        size, count = 0, 0
+        by_layer: dict[int, int] = {}
         for node in image.under(folder):
             relative = node.path[len(folder) + 1 :]
             if node.kind != "file" or relative.split("/", 1)[0] in skip:
@@ -297,13 +299,14 @@ def package_cache_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
 def os_release_eol(image: Image, ctx: Context) -> Iterator[Finding]:
     release = image.os_release()
     entry = _eol_entry(release.get("ID", "").lower(), release.get("VERSION_ID", ""), release.get("VERSION_CODENAME", ""))
-    if entry is not None and entry["eol"] < ctx.config.date:
+    if entry is not None and entry[1] < ctx.config.date:
         path = "/etc/os-release" if image.file("/etc/os-release") else "/usr/lib/os-release"
         node = image.file(path)
-        yield image_finding(ctx, image, path=path, layer=node.layer if node else None, name=entry["name"], eol=entry["eol"].isoformat())
+        yield image_finding(ctx, image, path=path, layer=node.layer if node else None, name=entry[0], eol=entry[1].isoformat())
 
 
-def _eol_entry(distro: str, version: str, codename: str) -> dict[str, object] | None:
+def _eol_entry(distro: str, version: str, codename: str) -> tuple[str, _dt.date] | None:
+    """The release name and end-of-life date DF204's table gives this os-release, if any."""
     from docklint.rules._data import load
 
     releases = load("eol.yaml")["images"].get(distro)
@@ -312,7 +315,7 @@ def _eol_entry(distro: str, version: str, codename: str) -> dict[str, object] | 
     for entry in releases:
         pattern = re.compile(entry["tags"])
         if (version and pattern.fullmatch(version)) or (codename and pattern.fullmatch(codename)):
-            return dict(entry)
+            return str(entry["name"]), entry["eol"]
     return None
 
 

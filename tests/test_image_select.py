@@ -145,3 +145,19 @@ def test_unknown_history_and_base_guess() -> None:
     image = load_image("-", stdin=_Pipe(data))
     assert image.history == () and image.base_layers == 1 and image.base_source == "first-layer"
     assert [layer.history_index for layer in image.layers] == [None, None]
+
+
+def test_base_layers_from_timestamps_when_a_base_is_named() -> None:
+    history = [
+        {"created": "2024-02-01T08:00:00Z", "created_by": "/bin/sh -c #(nop) ADD file:" + "a" * 64 + " in / "},
+        {"created": "2024-02-01T08:00:01Z", "created_by": "/bin/sh -c apt-get update && apt-get install -y ca-certificates"},
+        {"created": "2024-02-01T08:00:02Z", "created_by": '/bin/sh -c #(nop)  CMD ["bash"]', "empty_layer": True},
+        {"created": "2024-06-30T12:00:00Z", "created_by": "COPY app /app # buildkit", "comment": "buildkit.dockerfile.v0"},
+        {"created": "2024-06-30T12:05:00Z", "created_by": "RUN /bin/sh -c make # buildkit", "comment": "buildkit.dockerfile.v0"},
+    ]
+    layers = [[E("base", "x")], [E("certs", "x")], [E("app/a", "x")], [E("app/b", "x")]]
+    named = Spec(layers=layers, history=history, labels={"org.opencontainers.image.base.name": "docker.io/library/debian:12"})
+    image = load_image("-", stdin=_Pipe(docker_archive(named)))
+    assert (image.base_layers, image.base_source) == (2, "history-timestamps")
+    unnamed = load_image("-", stdin=_Pipe(docker_archive(Spec(layers=layers, history=history))))
+    assert (unnamed.base_layers, unnamed.base_source) == (1, "first-layer")

@@ -26,6 +26,7 @@ __all__ = ["Image", "ImageConfig", "HistoryEntry", "Layer", "LoadOptions", "Node
 
 DEFAULT_MAX_DECOMPRESSED = 32 << 30
 _IMAGE_ID = re.compile(r"^[0-9a-f]{12,64}$")
+BASE_NAME = "org.opencontainers.image.base.name"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Image:
     artifacts: tuple[Artifact, ...]
     annotations: Mapping[str, str]
     base_layers: int  # how many bottom layers belong to the base image
-    base_source: str  # how base_layers was found: buildah-history, dockerfile, first-layer
+    base_source: str  # how base_layers was found: buildah-history, history-timestamps, dockerfile, first-layer
     layer_hidden: tuple[int, ...]  # per layer: stored bytes that later layers hide
     efficiency: float  # dive's score, whiteouts counted file by file
     repeated_bytes: int  # dive's "wasted bytes": all bytes of paths written more than once
@@ -245,7 +246,9 @@ def _assemble(
     merger.check_links()
     problems.extend(merger.problems)
     history = _history(config, len(scans))
-    base_layers, base_source = _base_layers(history, len(scans))
+    labels = config.get("config", {}).get("Labels") if isinstance(config.get("config"), dict) else None
+    has_base = BASE_NAME in chosen.annotations or (isinstance(labels, dict) and BASE_NAME in labels)
+    base_layers, base_source = _base_layers(history, len(scans), has_base)
     efficiency, repeated, written = merger.efficiency()
     layers = tuple(_layer(index, ref.media_type, scan, history) for index, (ref, scan) in enumerate(zip(chosen.layers, scans)))
     return Image(
@@ -312,19 +315,43 @@ def _history(config: dict[str, Any], layer_count: int) -> tuple[HistoryEntry, ..
     return tuple(entries)
 
 
-def _base_layers(history: tuple[HistoryEntry, ...], layer_count: int) -> tuple[int, str]:
-    """How many layers the base image brought, from buildah's `FROM <image>` history comments;
-    else the first layer, as dive assumes."""
+def _base_layers(history: tuple[HistoryEntry, ...], layer_count: int, has_base: bool) -> tuple[int, str]:
+    """How many layers the base image brought.
+
+    buildah and podman mark the first step of each build with a `FROM <image>` comment. Without
+    one, but with `org.opencontainers.image.base.name` saying there is a base, the history's
+    timestamps tell: the base was built long before the steps on top of it, so the last jump of
+    more than an hour between entries starts the build. Otherwise: the first layer, as dive.
+    """
     start = None
     for entry in history:
         comment = entry.comment.strip()
         if comment.startswith("FROM ") and not _IMAGE_ID.match(comment[5:].strip()):
             start = entry.index
+    source = "buildah-history"
+    if start is None and has_base:
+        start, source = _time_gap(history), "history-timestamps"
     if start is not None:
         count = sum(1 for entry in history[:start] if entry.layer is not None)
         if 0 < count < layer_count:
-            return count, "buildah-history"
+            return count, source
     return min(1, layer_count), "first-layer"
+
+
+def _time_gap(history: tuple[HistoryEntry, ...]) -> int | None:
+    import datetime as dt
+
+    times = []
+    for entry in history:
+        try:
+            times.append(dt.datetime.fromisoformat(entry.created.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    start = None
+    for index in range(1, len(times)):
+        if (times[index] - times[index - 1]).total_seconds() > 3600:
+            start = index
+    return start
 
 
 def _layer(index: int, media_type: str | None, scan: LayerScan, history: tuple[HistoryEntry, ...]) -> Layer:

@@ -102,7 +102,7 @@ def _normalise(keyword: str, args: str, display: bool = False) -> str:
     if keyword == "VOLUME" and args.startswith("[") and not args.startswith('["'):
         return args[1:-1] if args.endswith("]") else args
     if keyword == "HEALTHCHECK" and args.startswith("&{"):
-        words = re.findall(r'"((?:[^"\\]|\\.)*)"', args)
+        words: list[str] = re.findall(r'"((?:[^"\\]|\\.)*)"', args)
         if words and words[0] == "CMD-SHELL" and len(words) > 1:
             return "CMD " + words[1]
         if words and words[0] == "NONE":

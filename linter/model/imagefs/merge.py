@@ -191,12 +191,12 @@ class Merger:
             if node.kind == "dir":
                 continue
             size = node.size if node.kind == "file" else 0
-            sizes = writes.get(path)
-            if sizes is None:
+            known = writes.get(path)
+            if known is None:
                 total += size
                 smallest += size
             else:
-                sizes.append(size)
+                known.append(size)
         for sizes in writes.values():
             written = sum(sizes)
             total += written

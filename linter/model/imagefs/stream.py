@@ -316,7 +316,12 @@ class ZstdDecoded(Decoded):
 
         self._error = zstandard.ZstdError
         decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        self._reader = decompressor.stream_reader(raw, read_size=SMALL_CHUNK, read_across_frames=True, closefd=False)
+        self._reader = decompressor.stream_reader(
+            raw,  # type: ignore[arg-type]  # zstandard only calls `read`, which RawBlob has
+            read_size=SMALL_CHUNK,
+            read_across_frames=True,
+            closefd=False,
+        )
         self._out = bytearray(CHUNK)
 
     def _chunk(self) -> bytes:
