@@ -256,7 +256,7 @@ class StreamStore(Store):
         self._read_all(handle, options)
 
     def _read_all(self, handle: BinaryIO, options: ScanOptions) -> None:
-        outer = RawBlob(handle, None)  # type: ignore[arg-type]  # BinaryIO has readinto
+        outer = RawBlob(handle, None, algorithm=None)  # type: ignore[arg-type]  # BinaryIO has readinto
         head = outer.peek(4)
         if head.startswith(GZIP_MAGIC):
             stream: Any = GzipDecoded(outer, options.budget)

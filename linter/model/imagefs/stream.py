@@ -59,11 +59,11 @@ class Budget:
 class RawBlob:
     """Exactly `size` bytes of `source` (or up to its end when `size` is None), hashed as read."""
 
-    def __init__(self, source: Source, size: int | None, algorithm: str = "sha256") -> None:
+    def __init__(self, source: Source, size: int | None, algorithm: str | None = "sha256") -> None:
         self.source = source
         self.size = size
         self.count = 0
-        self.hasher = hashlib.new(algorithm)
+        self.hasher: Any = hashlib.new(algorithm) if algorithm else _NoHash()
         self._scratch: bytearray | None = None
         self._head = memoryview(b"")
 
@@ -113,6 +113,18 @@ class RawBlob:
 
     def digest(self) -> str:
         return f"{self.hasher.name}:{self.hasher.hexdigest()}"
+
+
+class _NoHash:
+    """For streams no digest names (an outer archive read from stdin)."""
+
+    name = "none"
+
+    def update(self, data: Any) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return ""
 
 
 class Decoded:
