@@ -109,6 +109,14 @@ VALUE_FLAGS: dict[str, frozenset[str]] = {
     "chown": frozenset({"--reference", "--from"}),
     "find": frozenset(),
     "python": frozenset("-m -c -W -X".split()),
+    "uv": frozenset(
+        "-p --python -r --requirements --requirement -c --constraints --constraint -e --editable --overrides "
+        "--override -i --index-url --extra-index-url --index --default-index -f --find-links --index-strategy "
+        "--python-preference --python-version --python-platform -t --target --prefix --keyring-provider "
+        "--resolution --prerelease --exclude-newer --link-mode -P --upgrade-package --reinstall-package "
+        "--no-binary --only-binary -C --config-setting --cache-dir --with --from --directory --project "
+        "--group --extra --torch-backend --color --config-file".split()
+    ),
     "sh": frozenset("-o +o".split()),
 }
 for _alias, _tool in (
