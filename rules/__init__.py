@@ -29,6 +29,8 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.lockfiles",
     "docklint.rules.code_sources",
     "docklint.rules.remote_fetch",
+    "docklint.rules.tls_checks",
+    "docklint.rules.package_signatures",
     "docklint.rules.image_config",
     "docklint.rules.image_secrets",
     "docklint.rules.image_files",

@@ -12,6 +12,7 @@ from docklint.model.source import MappedText, Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
 
 if TYPE_CHECKING:
+    from docklint.model.shell import Command, ShellWord
     from docklint.secrets import SecretHit
 
 # hadolint's DL3064 (2.15.1, probed with the binary): the lowercased key contains one of these,
@@ -241,7 +242,23 @@ def _shell_assignments(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
             if check is None or not check(value) or word.range in seen:
                 continue
             seen.add(word.range)
-            yield ctx.finding(word.range, name=name, value=value, tool=_tool(name))
+            edit = _remove_assignment(df, command, word)
+            fix = Fix.unsafe(f"Remove `{name}`", edit) if edit is not None else None
+            yield ctx.finding(word.range, fix=fix, name=name, value=value, tool=_tool(name))
+
+
+def _remove_assignment(df: Dockerfile, command: Command, word: ShellWord) -> TextEdit | None:
+    """Drop one assignment word, or the whole `export` when it sets nothing else."""
+    from docklint.rules.word_edits import delete_command, delete_words
+
+    if command.name in EXPORTERS and not command.assignments and len(command.args) == 1:
+        return delete_command(df, command)
+    parent = command.parent
+    if command.nested == "env" and parent is not None and parent.args == (word,) + command.argv:
+        words = (parent.argv[0], word, command.argv[0])
+        if all(w.exact for w in words) and parent.text is command.text:
+            return TextEdit.delete(Range(words[0].range.start, words[2].range.start))  # `env X=0 cmd` -> `cmd`
+    return delete_words(df, command, [word])
 
 
 def _tool(name: str) -> str:
