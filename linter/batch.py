@@ -130,13 +130,36 @@ def run_all(
     jobs: Sequence[Job], workers: int, on_done: Callable[[], None] | None = None
 ) -> Iterator[Outcome]:
     """Every job's outcome, in job order; on a pool when `workers` > 1 and there are enough jobs."""
+    _shellcheck_notice(jobs)
     if workers <= 1 or len(jobs) < POOL_MIN_FILES:
-        for job in jobs:
-            yield run_job(job)
-            if on_done is not None:
-                on_done()
+        for start in range(0, len(jobs), GROUP_SIZE):
+            for outcome in run_group(jobs[start : start + GROUP_SIZE]):
+                yield outcome
+                if on_done is not None:
+                    on_done()
         return
     yield from _pooled(jobs, workers, on_done)
+
+
+GROUP_SIZE = 16  # files whose RUN scripts share one ShellCheck call (when run one by one)
+
+
+def run_group(jobs: Sequence[Job]) -> list[Outcome]:
+    """Run a few jobs in order; when linting, their RUN scripts go to ShellCheck in one call
+    (one process per file would cost more than checking the scripts)."""
+    if len(jobs) < 2 or jobs[0].mode != "lint" or not any(job.config.shellcheck for job in jobs):
+        return [run_job(job) for job in jobs]  # one file: ShellCheck runs while the rules do
+    from docklint import shellcheck
+
+    return shellcheck.lint_batched(jobs, run_job, lambda outcome: outcome.result)
+
+
+def _shellcheck_notice(jobs: Sequence[Job]) -> None:
+    """Look for ShellCheck once, before any worker starts, so a missing one is noted once."""
+    if any(job.config.shellcheck for job in jobs):
+        from docklint import shellcheck
+
+        shellcheck.available()
 
 
 def _pooled(jobs: Sequence[Job], workers: int, on_done: Callable[[], None] | None) -> Iterator[Outcome]:
@@ -151,12 +174,14 @@ def _pooled(jobs: Sequence[Job], workers: int, on_done: Callable[[], None] | Non
     workers = min(workers, len(jobs))
     # Small chunks keep every core busy to the end (file sizes vary a lot); not so small that
     # sending them dominates.
-    chunk = max(1, min(16, len(jobs) // (workers * 8)))
+    chunk = max(1, min(GROUP_SIZE, len(jobs) // (workers * 8)))
+    groups = [jobs[start : start + chunk] for start in range(0, len(jobs), chunk)]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_warm) as pool:
-        for outcome in pool.map(run_job, jobs, chunksize=chunk):
-            yield outcome
-            if on_done is not None:
-                on_done()
+        for outcomes in pool.map(run_group, groups):
+            for outcome in outcomes:
+                yield outcome
+                if on_done is not None:
+                    on_done()
 
 
 def _warm() -> None:

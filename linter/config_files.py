@@ -238,6 +238,9 @@ def build_config(layers: Sequence[Layer]) -> Config:
     severities: dict[str, Severity | None] = {}
     for selector, level in merged.get("severity", {}).items():
         rules = known.resolve(selector)
+        if re.fullmatch(r"SC\d{4}", selector.strip().upper()):  # ShellCheck codes are not rules
+            severities[selector.strip().upper()] = None if level == "off" else Severity(level)
+            continue
         if not rules:
             raise ConfigError(f"{origin['severity']}: unknown rule '{selector}'{_suggest(selector, _all_names())}")
         for rule in rules:

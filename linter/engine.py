@@ -83,13 +83,35 @@ def lint_text(
         return result
     result.model = model
     chosen = enabled_rules(config) if rules is None else tuple(rules)
+    shellcheck = _start_shellcheck(model, config, path) if rules is None and config.shellcheck else None
     findings = run_rules(model, chosen, config, path)
+    if shellcheck is not None:
+        findings.extend(_collect_shellcheck(shellcheck, path))
     findings = apply_suppressions(findings, model)
     result.findings = sorted(findings, key=lambda f: f.sort_key)
     from docklint.model.shell import shell_counts  # light: no bashlex
 
     result.debug.update(shell_counts(model))
     return result
+
+
+def _start_shellcheck(model: Dockerfile, config: Config, path: str) -> Any:
+    """Start the optional ShellCheck pass (it runs while the rules do); None when it cannot run."""
+    from docklint import shellcheck
+
+    try:
+        return shellcheck.start(model, config, path)
+    except Exception:  # noqa: BLE001 - an optional external tool must not take the run down
+        log.debug("ShellCheck pass failed on %s:\n%s", path, traceback.format_exc())
+        return None
+
+
+def _collect_shellcheck(pending: Any, path: str) -> list[Finding]:
+    try:
+        return list(pending.collect())
+    except Exception:  # noqa: BLE001 - as above
+        log.debug("ShellCheck pass failed on %s:\n%s", path, traceback.format_exc())
+        return []
 
 
 def read_text(path: Path) -> str:

@@ -44,7 +44,9 @@ class Registry:
 
     def is_known(self, selector: str) -> bool:
         text = selector.strip()
-        return bool(self.resolve(text)) or text.lower() == "all" or bool(re.fullmatch(r"SC\d{4}", text.upper()))
+        # ShellCheck's codes are not rules; `SC2086`, a prefix (`SC2`, `SC`) or `shellcheck` selects them.
+        shellcheck = text.lower() == "shellcheck" or bool(re.fullmatch(r"SC\d{0,4}", text.upper()))
+        return bool(self.resolve(text)) or text.lower() == "all" or shellcheck
 
     def of_kind(self, kind: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)

@@ -15,6 +15,7 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from docklint.model.source import Pos, Range, Source
+from docklint.shellcheck import wiki_url as shellcheck_wiki
 
 if TYPE_CHECKING:
     from docklint.rule import Finding, Fix, Rule
@@ -111,12 +112,13 @@ def diagnostic(finding: Finding, positions: Positions, version: int | None, rule
     data: dict[str, Any] = {"version": version}
     if finding.fix is not None:
         data["fix"] = fix_to_data(finding.fix)
+    href = rule.docs_url if rule is not None else shellcheck_wiki(finding.code)
     return types.Diagnostic(
         range=positions.range_to_client(finding.range),
         message=finding.message,
         severity=SEVERITY.get(str(finding.severity), types.DiagnosticSeverity.Warning),
         code=finding.code,
-        code_description=types.CodeDescription(href=rule.docs_url) if rule is not None else None,
+        code_description=types.CodeDescription(href=href) if href is not None else None,
         source=SOURCE,
         tags=rule_tags(rule),
         data=data,

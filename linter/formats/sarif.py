@@ -28,6 +28,7 @@ from docklint.model.source import Range
 from docklint.positions import span
 from docklint.registry import registry
 from docklint.rule import Finding, Fix, Severity
+from docklint.shellcheck import wiki_url as shellcheck_wiki
 
 if TYPE_CHECKING:
     from docklint.report import Report
@@ -72,7 +73,9 @@ def sarif_log(report: Report) -> dict[str, Any]:
 def rule_descriptor(finding: Finding) -> dict[str, Any]:
     rule = registry().by_code.get(finding.code)
     if rule is None:  # a code the registry does not know: describe it from the finding alone
-        return {"id": finding.code, "name": finding.name}
+        descriptor = {"id": finding.code, "name": finding.name}
+        wiki = shellcheck_wiki(finding.code)  # SC codes: ShellCheck's own page
+        return {**descriptor, "helpUri": wiki} if wiki is not None else descriptor
     return {
         "id": rule.code,
         "name": rule.name,
