@@ -1,6 +1,7 @@
 """How fast the `dlint` command is, beside hadolint (a benchmark, not a test).
 
     python3 bench/bench_cli.py [--runs 7] [--corpus DIR] [--no-corpus] [--json OUT]
+                               [--dlint-args="--select DL3006,DL3007 --no-shellcheck"]
 
 Measures, each as whole processes started from here:
 - cold start on one small file and on one typical corpus file (median of `--runs` runs);
@@ -29,26 +30,31 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 TYPICAL = "docker-library__python/3.13/slim-bookworm/Dockerfile"
 SMALL = "FROM alpine:3.20\nRUN apk add --no-cache curl\nUSER 10001\nCMD [\"curl\", \"--version\"]\n"
 
-# Runs a command and prints the peak RSS (KiB) of its largest descendant: getrusage of the
-# children of this small wrapper only, so every measurement starts from zero.
+# Runs a command and prints the peak RSS (KiB) of its largest descendant and the CPU seconds
+# (user + system) of all of them: getrusage of the children of this small wrapper only, so every
+# measurement starts from zero. CPU time hardly moves with the machine's other load; wall time does.
 PEAK_RSS = (
     "import resource, subprocess, sys\n"
     "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)\n"
 )
 
 
-def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Wall-clock seconds and peak RSS (KiB) of one run of `command`."""
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int, float]:
+    """Wall-clock seconds, peak RSS (KiB) and CPU seconds of one run of `command`."""
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    return elapsed, int(proc.stdout.strip() or 0)
+    rss, cpu = (proc.stdout.split() + ["0", "0"])[:2]
+    return elapsed, int(rss), float(cpu)
 
 
-def median_run(command: list[str], runs: int, cwd: Path | None = None) -> float:
+def median_run(command: list[str], runs: int, cwd: Path | None = None) -> tuple[float, float]:
+    """Median wall-clock and median CPU seconds over `runs` runs (after one warm-up run)."""
     timed(command, cwd)  # warm the page cache (and Python's bytecode cache, where it is written)
-    return statistics.median(timed(command, cwd)[0] for _ in range(runs))
+    samples = [timed(command, cwd) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[2] for s in samples)
 
 
 def corpus_files(corpus: Path) -> list[str]:
@@ -62,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-corpus", action="store_true", help="only the cold-start figures")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--dlint-args", default="", help="extra dlint options, e.g. a rule selection")
     args = parser.parse_args(argv)
+    extra = args.dlint_args.split()
 
     dlint = shutil.which("dlint") or sys.exit("bench: `dlint` is not on PATH (pip install -e .)")
     hadolint = shutil.which("hadolint")
@@ -71,25 +79,27 @@ def main(argv: list[str] | None = None) -> int:
         small = Path(tmp) / "Dockerfile"
         small.write_text(SMALL, encoding="utf-8")
         typical = args.corpus / TYPICAL
-        tools = {"dlint": [dlint, "--format", "json"]}
+        tools = {"dlint": [dlint, "--format", "json", *extra]}
         if hadolint:
             tools["hadolint"] = [hadolint, "--no-fail", "-f", "json"]
         for tool, command in tools.items():
-            results[tool] = {
-                "small_s": median_run([*command, str(small)], args.runs, cwd=Path(tmp)),
-                "typical_s": median_run([*command, str(typical)], args.runs, cwd=Path(tmp)),
-            }
+            results[tool] = {}
+            for key, path in (("small", small), ("typical", typical)):
+                wall, cpu = median_run([*command, str(path)], args.runs, cwd=Path(tmp))
+                results[tool][f"{key}_s"] = wall
+                results[tool][f"{key}_cpu_s"] = cpu
         if not args.no_corpus:
             files = corpus_files(args.corpus)
-            corpus_runs = {"dlint_1": [dlint, "--format", "json", "--no-progress", "--jobs", "1", *files],
-                           "dlint_all": [dlint, "--format", "json", "--no-progress", *files]}
+            corpus_runs = {"dlint_1": [dlint, "--format", "json", "--no-progress", "--jobs", "1", *extra, *files],
+                           "dlint_all": [dlint, "--format", "json", "--no-progress", *extra, *files]}
             if hadolint:
                 corpus_runs["hadolint"] = [hadolint, "--no-fail", "-f", "json", *files]
             for name, command in corpus_runs.items():
-                seconds, rss = timed(command, cwd=args.corpus)
+                seconds, rss, cpu = timed(command, cwd=args.corpus)
                 tool = name.split("_")[0]
                 key = {"dlint_1": "corpus_1", "dlint_all": "corpus_all", "hadolint": "corpus_1"}[name]
                 results[tool][f"{key}_s"] = seconds
+                results[tool][f"{key}_cpu_s"] = cpu
                 results[tool][f"{key}_files_per_s"] = len(files) / seconds
                 results[tool][f"{key}_peak_rss_mib"] = rss / 1024
             results["meta"] = {"files": len(files), "cores": os.cpu_count() or 1}
@@ -103,11 +113,15 @@ def report(results: dict[str, dict[str, float]]) -> None:
     dl, hl = results["dlint"], results.get("hadolint")
     rows = [
         ("cold start, small file (s, median)", "small_s"),
+        ("cold start, small file (CPU s, median)", "small_cpu_s"),
         ("cold start, typical file (s, median)", "typical_s"),
+        ("cold start, typical file (CPU s, median)", "typical_cpu_s"),
         ("corpus, one process (s)", "corpus_1_s"),
+        ("corpus, one process (CPU s)", "corpus_1_cpu_s"),
         ("corpus, one process (files/s)", "corpus_1_files_per_s"),
         ("corpus, one process (peak RSS MiB)", "corpus_1_peak_rss_mib"),
         ("corpus, all cores (s)", "corpus_all_s"),
+        ("corpus, all cores (CPU s, all processes)", "corpus_all_cpu_s"),
         ("corpus, all cores (files/s)", "corpus_all_files_per_s"),
         ("corpus, all cores (peak RSS MiB)", "corpus_all_peak_rss_mib"),
     ]
