@@ -11,6 +11,7 @@ corpus (same instructions on the same lines wherever heredocs are not involved).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -107,53 +108,68 @@ class Dockerfile:
 
     def key_values(self, inst: Instruction) -> list[KeyValue]:
         """The `key=value` pairs of an ENV, ARG or LABEL instruction (cached)."""
-        key = ("kv", inst.index, id(inst))
-        if key not in self._cache:
-            self._cache[key] = parse_key_values(inst)
-        return self._cache[key]  # type: ignore[return-value]
+        key = ("kv", id(inst))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = parse_key_values(inst)
+        return cached  # type: ignore[return-value]
 
     def scope(self, inst: Instruction) -> dict[str, str | None]:
         """Build variables visible to `inst`: global ARGs, then the stage's ARG and ENV, in order.
 
         Values are expanded; None means declared without a known value. A global ARG is only
-        visible in a stage after `ARG NAME` re-declares it there, as in BuildKit.
+        visible in a stage after `ARG NAME` re-declares it there, as in BuildKit. The result is
+        a fresh dict the caller may change.
         """
-        globals_ = self.global_scope(before=inst if inst.stage_index < 0 else None)
         if inst.stage_index < 0:
-            return globals_
+            return self.global_scope(before=inst)
+        snapshots = self._stage_scopes(inst.stage_index)
         stage = self.stages[inst.stage_index]
-        scope: dict[str, str | None] = {}
-        base = self.stages[stage.base_stage] if stage.base_stage is not None else None
-        if base is not None and base.instructions:
-            # ENV is inherited from the stage this one builds on (ARG is not).
-            for name, value in self._env_of_stage(base).items():
-                scope[name] = value
-        for other in stage.instructions:
-            if other is inst or other.index >= inst.index:
-                break
-            self._apply(other, scope, globals_)
-        return scope
+        position = bisect.bisect_left(stage.instructions, inst.index, key=_instruction_index)
+        return dict(snapshots[position])
 
     def global_scope(self, before: Instruction | None = None) -> dict[str, str | None]:
+        if before is None and "global-scope" in self._cache:
+            return dict(self._cache["global-scope"])  # type: ignore[call-overload]
         scope: dict[str, str | None] = {}
         for arg in self.global_args:
             if before is not None and arg.index >= before.index:
                 break
             for kv in self.key_values(arg):
                 scope[kv.key] = expand(kv.value, scope, self.escape)[0] if kv.value is not None else None
+        if before is None:
+            self._cache["global-scope"] = dict(scope)
         return scope
 
-    def _env_of_stage(self, stage: Stage) -> dict[str, str | None]:
-        scope = self.scope(stage.instructions[-1])
-        last = stage.instructions[-1]
-        self._apply(last, scope, self.global_scope())
-        return {k: v for k, v in scope.items() if self._declared_env(stage, k)}
-
-    def _declared_env(self, stage: Stage, name: str) -> bool:
+    def _stage_scopes(self, stage_index: int) -> list[dict[str, str | None]]:
+        """The scope before each instruction of a stage, and after its last (computed once)."""
+        key = ("stage-scopes", stage_index)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        stage = self.stages[stage_index]
+        globals_ = self.global_scope()
+        scope: dict[str, str | None] = {}
+        if stage.base_stage is not None and self.stages[stage.base_stage].instructions:
+            # ENV is inherited from the stage this one builds on (ARG is not).
+            scope.update(self._env_of_stage(self.stages[stage.base_stage]))
+        snapshots = [dict(scope)]
         for inst in stage.instructions:
-            if inst.keyword == "ENV" and any(kv.key == name for kv in self.key_values(inst)):
-                return True
-        return stage.base_stage is not None and self._declared_env(self.stages[stage.base_stage], name)
+            self._apply(inst, scope, globals_)
+            snapshots.append(dict(scope))
+        self._cache[key] = snapshots
+        return snapshots
+
+    def _env_of_stage(self, stage: Stage) -> dict[str, str | None]:
+        final = self._stage_scopes(stage.index)[-1]
+        declared = self._declared_env(stage)
+        return {k: v for k, v in final.items() if k in declared}
+
+    def _declared_env(self, stage: Stage) -> frozenset[str]:
+        names = {kv.key for inst in stage.instructions if inst.keyword == "ENV" for kv in self.key_values(inst)}
+        if stage.base_stage is not None:
+            names |= self._declared_env(self.stages[stage.base_stage])
+        return frozenset(names)
 
     def _apply(self, inst: Instruction, scope: dict[str, str | None], globals_: dict[str, str | None]) -> None:
         if inst.keyword == "ARG":
@@ -199,6 +215,10 @@ class Dockerfile:
         from docklint.model.shell import iter_commands
 
         return iter_commands(self, name, subcommand, stage)
+
+
+def _instruction_index(inst: Instruction) -> int:
+    return inst.index
 
 
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:
@@ -384,17 +404,19 @@ class _Parser:
         words = split_words(joined.text, self.escape)
         flags: list[Flag] = []
         args_start = len(joined.text)
-        for start, end, raw, _value in words:
+        first_arg = len(words)
+        for position, (start, end, raw, _value) in enumerate(words):
             if raw.startswith("--") and len(raw) > 2 and keyword != "ONBUILD":
                 flags.append(_flag(joined, start, end, raw))
                 continue
-            args_start = start
+            args_start, first_arg = start, position
             break
         stripped_end = len(joined.text.rstrip(" \t"))
         args = joined.sub(args_start, max(stripped_end, args_start))
         args_range = args.range(0, len(args.text))
+        # The argument words are the words after the flags, shifted to the argument text.
         arg_words = tuple(
-            Word(raw, value, args.range(s, e)) for s, e, raw, value in split_words(args.text, self.escape)
+            Word.lazy(raw, value, args, s - args_start, e - args_start) for s, e, raw, value in words[first_arg:]
         )
         inst = Instruction(
             index=index,
@@ -518,12 +540,32 @@ def _unquote(text: str) -> str:
     return text
 
 
+# A word: runs of plain characters, double-quoted parts (backslash escapes inside), single-quoted
+# parts and backslash escapes; an unterminated quote runs to the end of the text.
+_WORD = re.compile(r"""(?:[^ \t\r\n"'\\]+|"(?:[^"\\]|\\.?)*(?:"|\Z)|'[^']*(?:'|\Z)|\\.?)+""", re.DOTALL)
+
+
 def split_words(text: str, escape: str = "\\") -> list[tuple[int, int, str, str]]:
     """Split on blanks, keeping quoted parts together: `(start, end, raw, value)` per word.
 
     `value` drops the quotes and escape characters, the way BuildKit's word lexer reads the
     arguments of ENV, LABEL, COPY and friends (no variable expansion here).
     """
+    if escape != "\\":
+        return _split_words_slow(text, escape)
+    words: list[tuple[int, int, str, str]] = []
+    for match in _WORD.finditer(text):
+        raw = match.group()
+        if '"' in raw or "'" in raw or "\\" in raw:
+            value = _split_words_slow(raw, escape)[0][3]
+        else:
+            value = raw
+        words.append((match.start(), match.end(), raw, value))
+    return words
+
+
+def _split_words_slow(text: str, escape: str) -> list[tuple[int, int, str, str]]:
+    """The character-by-character reading `split_words` stands for (any escape character)."""
     words: list[tuple[int, int, str, str]] = []
     i = 0
     n = len(text)
