@@ -31,6 +31,8 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.remote_fetch",
     "docklint.rules.tls_checks",
     "docklint.rules.package_signatures",
+    "docklint.rules.privileges",
+    "docklint.rules.sudoers",
     "docklint.rules.image_config",
     "docklint.rules.image_secrets",
     "docklint.rules.image_files",
