@@ -114,6 +114,44 @@ def _collect_shellcheck(pending: Any, path: str) -> list[Finding]:
         return []
 
 
+def lint_document(
+    text: str,
+    path: str = "Dockerfile",
+    config: Config = DEFAULT,
+    *,
+    kind: str | None = None,
+    context_dir: str | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> LintResult:
+    """Lint a Dockerfile, compose file or `daemon.json` (`kind`; None: by the file name, and a
+    Dockerfile when the name says nothing, as files named on the command line are)."""
+    if kind is None:
+        from docklint.kinds import kind_of
+
+        kind = kind_of(path) or "dockerfile"
+    if kind == "dockerfile":
+        return lint_text(text, path, config, context_dir=context_dir, rules=rules)
+    from docklint.runtime import lint_runtime
+
+    return lint_runtime(text, path, config, kind, rules=rules)
+
+
+def lint_compose_text(
+    text: str, path: str = "compose.yaml", config: Config = DEFAULT, *, context_dir: str | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> LintResult:
+    """Lint compose text (what the language server calls for `compose` documents)."""
+    return lint_document(text, path, config, kind="compose", context_dir=context_dir, rules=rules)
+
+
+def lint_daemon_text(
+    text: str, path: str = "daemon.json", config: Config = DEFAULT, *, context_dir: str | None = None,
+    rules: Sequence[Rule] | None = None,
+) -> LintResult:
+    """Lint `daemon.json` text (what the language server calls for `daemon` documents)."""
+    return lint_document(text, path, config, kind="daemon", context_dir=context_dir, rules=rules)
+
+
 def read_text(path: Path) -> str:
     """Read a file as UTF-8 (a BOM is kept, as editors keep it); raises InputError."""
     from docklint.errors import InputError

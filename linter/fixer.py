@@ -84,14 +84,19 @@ def fix_text(
     unsafe: bool = False,
     rules: Sequence[Rule] | None = None,
     context_dir: str | None = None,
+    kind: str | None = None,
 ) -> FixOutcome:
-    """Apply fixes, re-lint and repeat until nothing changes (bounded passes)."""
-    from docklint.engine import lint_text
+    """Apply fixes, re-lint and repeat until nothing changes (bounded passes).
+
+    `kind` says what the text is (`dockerfile`, `compose`, `daemon`); None: by the file name,
+    a Dockerfile when the name says nothing (see `engine.lint_document`).
+    """
+    from docklint.engine import lint_document
 
     outcome = FixOutcome(text)
     last_codes: list[str] = []
     for _ in range(MAX_PASSES):
-        result = lint_text(outcome.text, path, config, context_dir=context_dir, rules=rules)
+        result = lint_document(outcome.text, path, config, kind=kind, context_dir=context_dir, rules=rules)
         taken = choose(result.findings, unsafe)
         if not taken:
             outcome.remaining = result.findings

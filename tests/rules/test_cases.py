@@ -16,11 +16,13 @@ import yaml
 
 from docklint.config import Config
 from docklint.config_files import config_from_mapping
-from docklint.engine import lint_text
+from docklint.engine import lint_document
 from docklint.fixer import fix_text
 from docklint.registry import registry
 
 CASES = Path(__file__).parent / "cases"
+# The text of a case by kind, and the file name it is linted under.
+KINDS = {"dockerfile": "Dockerfile", "compose": "compose.yaml", "daemon": "daemon.json"}
 
 
 def _load() -> list[Any]:
@@ -29,8 +31,8 @@ def _load() -> list[Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         code = data["rule"]
         for case in data["cases"]:
-            if "dockerfile" not in case:
-                continue  # image, compose and daemon cases run in their own modules
+            if not any(kind in case for kind in KINDS):
+                continue  # image cases run in their own module
             marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if "xfail" in case else []
             params.append(pytest.param(code, case, id=f"{code}::{case['name']}", marks=marks))
     return params
@@ -63,11 +65,13 @@ def _context(case: dict[str, Any], tmp_path: Path) -> str | None:
 def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     rule = registry().by_code[code]
     config = _config(case, code)
-    text = case["dockerfile"]
+    kind = next(k for k in KINDS if k in case)
+    path = KINDS[kind]
+    text = case[kind]
     if case.get("crlf"):
         text = text.replace("\n", "\r\n")
     context_dir = _context(case, tmp_path)
-    result = lint_text(text, "Dockerfile", config, context_dir=context_dir, rules=[rule])
+    result = lint_document(text, path, config, kind=kind, context_dir=context_dir, rules=[rule])
     got = [f for f in result.findings if f.code == code]
     expected = case["expect"]
     assert len(got) == len(expected), [f"{f.range.start}: {f.message}" for f in got]
@@ -84,11 +88,11 @@ def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
             assert want["message"] in finding.message
         if "severity" in want:
             assert finding.severity == want["severity"], finding.message
-    outcome = fix_text(text, "Dockerfile", config, unsafe=True, rules=[rule])
+    outcome = fix_text(text, path, config, unsafe=True, rules=[rule], kind=kind)
     if "fixed" in case:
         fixed = case["fixed"].replace("\n", "\r\n") if case.get("crlf") else case["fixed"]
         assert outcome.text == fixed
-        again = lint_text(outcome.text, "Dockerfile", config, rules=[rule])
+        again = lint_document(outcome.text, path, config, kind=kind, rules=[rule])
         assert not [f for f in again.findings if f.code == code]
     else:
         assert outcome.text == text, "the rule fixes this case: add `fixed:`"
