@@ -161,3 +161,13 @@ def test_base_layers_from_timestamps_when_a_base_is_named() -> None:
     assert (image.base_layers, image.base_source) == (2, "history-timestamps")
     unnamed = load_image("-", stdin=_Pipe(docker_archive(Spec(layers=layers, history=history))))
     assert (unnamed.base_layers, unnamed.base_source) == (1, "first-layer")
+
+
+def test_a_layer_listed_twice(tmp_path: Path) -> None:
+    """Identical layers (an empty WORKDIR layer, a repeated COPY) share one blob."""
+    layer = layer_tar([E("app/x", "abc")])
+    spec = Spec(layers=[layer, layer_tar([E("app/y", "1")]), layer])
+    data = docker_archive(spec)
+    for image in (load_image(write(tmp_path / "dup.tar", data)), load_image("-", stdin=_Pipe(data))):
+        assert image.files["/app/x"].layer == 2 and image.problems == ()
+        assert [(h.path, h.layer, h.hidden_by) for h in image.hidden] == [("/app/x", 0, 2)]

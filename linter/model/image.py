@@ -239,10 +239,12 @@ def _assemble(
 ) -> Image:
     _check_diff_ids(config, scans, problems)
     merger = Merger()
+    last_use = {id(scan): index for index, scan in enumerate(scans)}  # a blob may be listed twice
     for index, scan in enumerate(scans):
         merger.apply(index, scan.entries)
         problems.extend(replace(problem, layer=index) for problem in scan.problems)
-        scan.entries = []  # the merged index holds what rules need
+        if last_use[id(scan)] == index:
+            scan.entries = []  # the merged index holds what rules need
     merger.check_links()
     problems.extend(merger.problems)
     history = _history(config, len(scans))

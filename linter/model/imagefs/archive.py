@@ -67,6 +67,7 @@ class Store:
     def __init__(self, display: str) -> None:
         self.display = display
         self.problems: list[Problem] = []
+        self._scanned: dict[str, LayerScan] = {}
 
     def has(self, name: str) -> bool:
         raise NotImplementedError
@@ -98,9 +99,12 @@ class Store:
         name = self.blob_name(ref)
         if not self.has(name):
             raise InputError(f"{self.display}: layer blob `{ref.label}` is missing from the archive")
+        if name in self._scanned:  # the same blob listed twice: read it once
+            return self._scanned[name]
         source, size = self._open(name)
         scan = scan_layer(source, size, options, _algorithm(ref))
         self.check_scan(ref, scan)
+        self._scanned[name] = scan
         return scan
 
     def check_scan(self, ref: BlobRef, scan: LayerScan) -> None:
