@@ -37,4 +37,12 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.image_secrets",
     "docklint.rules.image_files",
     "docklint.rules.image_waste",
+    "docklint.rules.compose.privileges",
+    "docklint.rules.compose.mounts",
+    "docklint.rules.compose.host",
+    "docklint.rules.compose.resources",
+    "docklint.rules.compose.ports",
+    "docklint.rules.compose.images",
+    "docklint.rules.daemon.access",
+    "docklint.rules.daemon.settings",
 )

@@ -246,6 +246,9 @@ class TarStore(Store):
         offset, size = self.members[resolved]
         return _Slice(self.handle.fileno(), offset, size), size
 
+    def close(self) -> None:
+        self.handle.close()  # stdin is opened with closefd=False: its descriptor stays open
+
 
 class StreamStore(Store):
     """A tar stream read once: small documents kept, other blobs scanned as layers on arrival."""
@@ -254,6 +257,7 @@ class StreamStore(Store):
 
     def __init__(self, handle: BinaryIO, display: str, options: ScanOptions) -> None:
         super().__init__(display)
+        self.handle = handle
         self.documents: dict[str, bytes] = {}
         self.scans: dict[str, LayerScan] = {}
         self.links: dict[str, str] = {}
@@ -318,6 +322,9 @@ class StreamStore(Store):
         raw.read(len(data))
         self.verify(ref, raw, what)
         return parse_json(data, f"{self.display}: {what} `{name}`")
+
+    def close(self) -> None:
+        self.handle.close()
 
     def scan(self, ref: BlobRef, options: ScanOptions) -> LayerScan:
         name = self._resolve(self.blob_name(ref))
@@ -384,16 +391,21 @@ def open_store(path: str, options: ScanOptions, stdin: BinaryIO | None = None) -
         raise InputError(f"{path}: no such file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
-    head = handle.read(4)
-    handle.seek(0)
-    if head.startswith(GZIP_MAGIC) or head.startswith(b"\x28\xb5\x2f\xfd"):
-        return StreamStore(handle, path, options)  # `docker save | gzip`: read it as a stream
-    return _tar_store(handle, path)
+    try:
+        head = handle.read(4)
+        handle.seek(0)
+        if head.startswith(GZIP_MAGIC) or head.startswith(b"\x28\xb5\x2f\xfd"):
+            return StreamStore(handle, path, options)  # `docker save | gzip`: read it as a stream
+        return _tar_store(handle, path)
+    except BaseException:
+        handle.close()
+        raise
 
 
 def _tar_store(handle: BinaryIO, display: str) -> TarStore:
     store = TarStore(handle, display)
     if not (store.has("index.json") or store.has("manifest.json")):
+        store.close()
         raise InputError(f"{display}: not an image archive (no `manifest.json` or `index.json`; truncated?)")
     return store
 
