@@ -30,14 +30,23 @@ def in_own_shell(command: Command) -> bool:
     return True
 
 
-def unguarded_pipe(script: Script) -> Command | None:
-    """The first command whose output is piped while `pipefail` is off, if any."""
+def unguarded_pipe(script: Script) -> Range | None:
+    """The first `|` of the script that runs while `pipefail` is off, if any."""
+    found: list[tuple[int, Range]] = []
     for command in script.commands:
-        if command.piped_to is None or not in_own_shell(command):
-            continue
-        if "pipefail" not in script.options_at(command):
-            return command
-    return None
+        if command.piped_to is not None and in_own_shell(command) and "pipefail" not in script.options_at(command):
+            rng = pipe_range(command)
+            found.append((script.text.source.offset(rng.start), rng))
+            break
+    code = script.text.text
+    if script.kind == "run" and script.instruction.heredocs:
+        code = code[: len(script.instruction.args.text)]  # the bodies after the first line are data
+    for offset in compound_pipes(code):
+        if "pipefail" not in _options_after(script, offset):
+            rng = script.text.range(offset, offset + 1)
+            found.append((script.text.source.offset(rng.start), rng))
+            break
+    return min(found, key=lambda item: item[0])[1] if found else None
 
 
 def pipe_range(command: Command) -> Range:
@@ -50,6 +59,50 @@ def pipe_range(command: Command) -> Range:
             offset = command.end + bar
             return command.text.range(offset, offset + 1)
     return command.range
+
+
+# A pipe fed by a compound command (`case ... esac | sha256sum -c -`, `done | sort`, `} | tee`):
+# the analysis links pipes between simple commands, and loses this one when bashlex cannot
+# parse the compound (it has no `case`).
+_COMPOUND_PIPE = re.compile(r"(?:\besac|\bdone|\bfi|[})])[ \t]*\|(?![|&])")
+
+
+def compound_pipes(text: str) -> Iterator[int]:
+    """Offsets of `|` right after a compound command's end, outside quotes and comments."""
+    for match in _COMPOUND_PIPE.finditer(text):
+        offset = match.end() - 1
+        if _is_code(text, offset):
+            yield offset
+
+
+def _is_code(text: str, offset: int) -> bool:
+    """Whether `offset` is outside quotes and comments (a light scan, not a parser)."""
+    quote = ""
+    i = 0
+    while i < offset:
+        char = text[i]
+        if char == "\\" and quote != "'":
+            i += 2
+            continue
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or text[i - 1] in " \t\n;&|("):
+            end = text.find("\n", i)
+            if end < 0 or end >= offset:
+                return False
+            i = end
+        i += 1
+    return not quote
+
+
+def _options_after(script: Script, offset: int) -> frozenset[str]:
+    """Shell options in effect at `offset` of the script text (at the next command)."""
+    for command in script.commands:
+        if command.text is script.text and command.start >= offset:
+            return script.options_at(command)
+    return script.set_options
 
 
 def _on_busybox(df: Dockerfile, stage: Stage | None) -> bool:
@@ -119,7 +172,7 @@ def pipefail_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         for script in df.scripts(inst):
             if script.shell != "posix" or not script.analysed:
                 continue
-            command = unguarded_pipe(script)
-            if command is not None:
-                yield ctx.finding(pipe_range(command), fix=pipefail_fix(df, script))
+            pipe = unguarded_pipe(script)
+            if pipe is not None:
+                yield ctx.finding(pipe, fix=pipefail_fix(df, script))
                 break
