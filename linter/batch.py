@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from docklint.config import Config
-from docklint.engine import LintResult, decode_text, internal_error, lint_text
+from docklint.engine import LintResult, decode_text, internal_error, lint_document
 from docklint.errors import DlintError, InputError
 
 POOL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
@@ -69,7 +69,7 @@ def run_job(job: Job) -> Outcome:
         except InputError as error:
             return Outcome(LintResult(path=job.display, error=str(error)))
     if job.mode == "lint":
-        result = lint_text(text, job.display, job.config, context_dir=job.context_dir)
+        result = lint_document(text, job.display, job.config, context_dir=job.context_dir)
         result.model = None  # formats need only the text; the model is costly to send back
         return Outcome(result)
     return _fix(job, text, snapshot)
@@ -99,7 +99,7 @@ def _fix(job: Job, text: str, snapshot: object) -> Outcome:
     try:
         fixed = fix_text(text, job.display, job.config, unsafe=job.unsafe, context_dir=job.context_dir)
     except FixLoopError as error:
-        result = lint_text(text, job.display, job.config, context_dir=job.context_dir)
+        result = lint_document(text, job.display, job.config, context_dir=job.context_dir)
         result.model = None
         result.findings.insert(0, internal_error(job.display, f"--fix: {error}"))
         return Outcome(result, original=text, new_text=text)

@@ -1,4 +1,5 @@
-"""Finding the files to lint: the Dockerfile names real projects use, searched in folders.
+"""Finding the files to lint: the Dockerfile, compose and `daemon.json` names real projects
+use (`kinds.py`), searched in folders.
 
 Order is deterministic: the paths given on the command line in their order, and inside each
 folder the files sorted by their path relative to it (byte order of the POSIX form), so output
@@ -89,7 +90,10 @@ def discover(paths: Sequence[str], excluder: Excluder) -> Iterator[Target]:
 
 
 def _walk(root: Path, raw: str, excluder: Excluder) -> list[Target]:
-    """Every Dockerfile under `root`, sorted by relative path; links to folders are not followed."""
+    """Every Dockerfile, compose file and `daemon.json` under `root`, sorted by relative path;
+    links to folders are not followed."""
+    from docklint.kinds import kind_of
+
     found: list[tuple[str, Path]] = []
     for folder, dirs, files in os.walk(root, onerror=None, followlinks=False):
         relative = PurePosixPath(Path(folder).relative_to(root).as_posix())
@@ -97,7 +101,7 @@ def _walk(root: Path, raw: str, excluder: Excluder) -> list[Target]:
             d for d in dirs if d not in SKIPPED_DIRS and not excluder.excludes(relative / d)
         ]
         for name in files:
-            if not is_dockerfile_name(name):
+            if kind_of(name) is None:
                 continue
             rel = relative / name
             if excluder.excludes(rel):
