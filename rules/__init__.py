@@ -33,6 +33,7 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.package_signatures",
     "docklint.rules.privileges",
     "docklint.rules.sudoers",
+    "docklint.rules.credentials",
     "docklint.rules.image_config",
     "docklint.rules.image_secrets",
     "docklint.rules.image_files",
