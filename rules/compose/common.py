@@ -4,12 +4,14 @@ entries, and the fix that adds a key to a service."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile, Service, scalars
-from docklint.model.yaml_tree import Node
 from docklint.rule import Fix, TextEdit
 from docklint.rules.compose.edits import insert_entry, remove_entry, remove_item
+
+if TYPE_CHECKING:  # the models load when a compose file is linted, not with the rules
+    from docklint.model.compose import ComposeFile, Service
+    from docklint.model.yaml_tree import Node
 
 TRUE = frozenset({"true", "yes", "on"})
 FALSE = frozenset({"false", "no", "off"})
@@ -33,6 +35,8 @@ class SecurityOption:
 
 
 def security_options(node: Node | None) -> Iterator[SecurityOption]:
+    from docklint.model.compose import scalars
+
     for item in scalars(node):
         text = item.value.strip()
         cut = min((i for i in (text.find(":"), text.find("=")) if i >= 0), default=-1)

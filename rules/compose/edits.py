@@ -8,10 +8,14 @@ or block style, the file's line ending.
 
 from __future__ import annotations
 
-from docklint.model.compose import ComposeFile
+from typing import TYPE_CHECKING
+
 from docklint.model.source import Pos, Range, Source
-from docklint.model.yaml_tree import Node
 from docklint.rule import TextEdit
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile
+    from docklint.model.yaml_tree import Node
 
 
 def replace_value(node: Node, text: str) -> TextEdit | None:

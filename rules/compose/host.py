@@ -3,11 +3,13 @@ devices, and a custom parent cgroup."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.compose.common import drop_key_fix
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile
 
 
 @rule(

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile, Variable, variables
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile, Variable
 
 
 @rule(
@@ -87,6 +89,8 @@ def _secret_in_value(var: Variable) -> tuple[Range, str] | None:
     tags=("secret",),
 )
 def compose_secret_in_environment(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import variables
+
     for service in model.services:
         for var in variables(service.get("environment")):
             found = _secret_in_value(var)
@@ -114,6 +118,7 @@ def compose_secret_in_environment(model: ComposeFile, ctx: Context) -> Iterator[
     tags=("secret",),
 )
 def compose_build_arg_secret(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import variables
     from docklint.rules.secrets import NON_SECRET_VALUE, is_secret_name
 
     for service in model.services:

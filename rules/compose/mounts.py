@@ -4,11 +4,13 @@ mount propagation and named volumes shared between services."""
 from __future__ import annotations
 
 import posixpath
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile, Mount, mounts
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.compose.edits import replace_part, replace_value
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile, Mount
 
 ENGINE_SOCKETS = frozenset({
     "docker.sock", "containerd.sock", "podman.sock", "crio.sock", "cri-dockerd.sock", "dockershim.sock",
@@ -17,6 +19,8 @@ ENGINE_SOCKETS = frozenset({
 
 def _own_mounts(model: ComposeFile) -> Iterator[tuple[str, Mount]]:
     """Each service's own mounts (ones inherited through `extends` are reported where written)."""
+    from docklint.model.compose import mounts
+
     for service in model.services:
         for mount in mounts(service.get("volumes")):
             yield service.name, mount

@@ -3,17 +3,21 @@ services. The sensitive-port table is DF119's (`rules/data/ports.yaml`) plus SSH
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from docklint.model.compose import ComposeFile, Port, port_numbers, ports
 from docklint.rule import Context, Finding, Fix, Option, Severity, TextEdit, rule
 from docklint.rules.compose.edits import insert_entry, replace_part
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile, Port
 
 LOOPBACK = "127.0.0.1"
 
 
 def _published(model: ComposeFile) -> Iterator[tuple[str, Port]]:
     """Each service's own published ports (inherited ones are reported where written)."""
+    from docklint.model.compose import ports
+
     for service in model.services:
         for port in ports(service.get("ports")):
             if not port.has_variable:
@@ -81,6 +85,8 @@ def compose_port_all_interfaces(model: ComposeFile, ctx: Context) -> Iterator[Fi
     tags=("port",),
 )
 def compose_privileged_port(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import port_numbers
+
     for _name, port in _published(model):
         numbers = port_numbers(port.published)
         if numbers is not None and 0 < numbers[0] < 1024:
@@ -118,6 +124,8 @@ def _table() -> dict[int, dict[str, Any]]:
     tags=("port",),
 )
 def compose_sensitive_port_published(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import port_numbers
+
     table = _table()
     chosen = ctx.option("ports")
     wanted = set(table) if chosen is None else {int(p) for p in chosen}

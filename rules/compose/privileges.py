@@ -3,12 +3,14 @@ profiles and `no-new-privileges`, and the user a service runs as."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile, scalars
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.compose.common import add_key_fix, drop_list_item_fix, is_true, own_security_options
 from docklint.rules.compose.edits import append_item, replace_part, replace_value, styled
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile
 
 
 @rule(
@@ -101,6 +103,8 @@ def capability(text: str) -> str:
     tags=("root",),
 )
 def compose_cap_add(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import scalars
+
     for service in model.services:
         for item in scalars(service.get("cap_add")):
             name = capability(item.value)
@@ -137,6 +141,8 @@ def compose_cap_add(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
     tags=("root",),
 )
 def compose_cap_drop_missing(model: ComposeFile, ctx: Context) -> Iterator[Finding]:
+    from docklint.model.compose import scalars
+
     for service in model.services:
         dropped = service.lookup("cap_drop")
         if any(capability(i.value) == "ALL" for i in scalars(dropped)) or not service.complete:

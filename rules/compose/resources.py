@@ -4,13 +4,15 @@ file system, the OOM killer, restart policy and health checks."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.compose import ComposeFile, Service
-from docklint.model.yaml_tree import Node
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.compose.common import add_key_fix, is_false, is_true
 from docklint.rules.compose.edits import insert_entry, replace_value
+
+if TYPE_CHECKING:
+    from docklint.model.compose import ComposeFile, Service
+    from docklint.model.yaml_tree import Node
 
 
 def _limit(service: Service, *keys: str, deploy: str, own: bool = False) -> Node | None:

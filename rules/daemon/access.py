@@ -3,12 +3,13 @@ insecure registries, the TCP socket, user-namespace remapping and authorization 
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.daemon import DaemonConfig
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.daemon.edits import is_bool, readable, where
+
+if TYPE_CHECKING:  # the model loads when a daemon.json is linted, not with the rules
+    from docklint.model.daemon import DaemonConfig
 
 
 @rule(
@@ -32,6 +33,8 @@ def daemon_syntax_error(model: DaemonConfig, ctx: Context) -> Iterator[Finding]:
 
 
 def _loopback_registry(entry: str) -> bool:
+    import ipaddress
+
     host = entry.strip().lower()
     for scheme in ("http://", "https://"):
         host = host.removeprefix(scheme)
@@ -51,6 +54,8 @@ def _loopback_registry(entry: str) -> bool:
 
 
 def _is_network(text: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_network(text, strict=False)
     except ValueError:

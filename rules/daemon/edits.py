@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from docklint.model.daemon import DaemonConfig, JsonValue, Member
 from docklint.model.source import Pos, Range
 from docklint.rule import Context, Finding, Fix, TextEdit
+
+if TYPE_CHECKING:
+    from docklint.model.daemon import DaemonConfig, JsonValue, Member
 
 def set_value(model: DaemonConfig, key: str, value: Any) -> TextEdit | None:
     """Set `key` to `value`: replace it where it is, or add it as the last member."""

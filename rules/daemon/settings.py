@@ -3,11 +3,13 @@ restore, the userland proxy, experimental features, logging, iptables, seccomp a
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from docklint.model.daemon import DaemonConfig
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.daemon.edits import is_bool, readable, remove_member, set_value, setting_findings, where
+
+if TYPE_CHECKING:
+    from docklint.model.daemon import DaemonConfig
 
 
 @rule(
