@@ -340,12 +340,17 @@ def test_many_tiny_members_in_linear_time(quiet_disk: Path) -> None:
 
 
 def test_outer_archive_with_too_many_members(quiet_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from docklint.model.imagefs import archive
+    from docklint.model.imagefs import archive, streamstore
 
     monkeypatch.setattr(archive, "MAX_OUTER_MEMBERS", 50)
+    monkeypatch.setattr(streamstore, "MAX_OUTER_MEMBERS", 50)
     data = _outer([(f"junk/{n}", b"x") for n in range(60)] + [("manifest.json", b"[]")])
     with pytest.raises(InputError, match="more than 50 members"):
         load_image("-", stdin=_Pipe(data))
+    path = quiet_disk / "many.tar"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="more than 50 members"):
+        load_image(str(path))
 
 
 def test_header_checksum_damage(quiet_disk: Path) -> None:
