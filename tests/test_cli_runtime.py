@@ -129,3 +129,23 @@ def test_pre_commit_hook_matches_the_names_dlint_lints() -> None:
     for name in names:
         hooked = bool(files.search(name)) and not exclude.search(name)
         assert hooked == (kind_of(name) is not None), name
+
+
+def test_secret_values_are_never_printed(tmp_path: Path) -> None:
+    """RT130 finds a password by its variable's name; the terminal snippet must mask it too."""
+    password = "hunter" + "2-Correct-Horse"
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: {password}\n"
+        f"    build:\n      context: .\n      args: [DB_PASSWORD={password}]\n"
+    )
+    (tmp_path / ".dlint.yaml").write_text("select: [RT130, RT131]\n")
+    outputs = {}
+    for fmt in ("tty", "json", "sarif", "checkstyle", "gitlab", "github", "junit"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "docklint", "--no-color", "--format", fmt, "."], cwd=tmp_path,
+            capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 1, proc.stderr
+        outputs[fmt] = proc.stdout + proc.stderr
+        assert password[4:] not in outputs[fmt], fmt
+    assert "POSTGRES_PASSWORD: hun" + "*" * (len(password) - 3) in outputs["tty"]

@@ -127,6 +127,8 @@ def snippet(finding: Finding, source: Source) -> Iterator[Line]:
 
     start, end = finding.range.start, finding.range.end
     text = redact(source.line(start.line))  # never print a secret the line holds
+    if _reports_masked_secret(finding) and end.line == start.line:
+        text = _mask_span(text, start.col, end.col)  # a secret only the rule recognised
     stop = end.col if end.line == start.line else len(text)
     cells, widths = display(text)
     before = sum(widths[: start.col])
@@ -135,6 +137,23 @@ def snippet(finding: Finding, source: Source) -> Iterator[Line]:
     gutter = " " * len(number)
     yield [(f"  {number} | ", "blue"), (cells, None)]
     yield [(f"  {gutter} | ", "blue"), (" " * before, None), ("^" * under, "bold red")]
+
+
+def _reports_masked_secret(finding: Finding) -> bool:
+    """Whether the finding shows a secret masked (`secrets.mask`), so its range is that secret:
+    one `redact()` may not recognise, such as a password found by its variable's name."""
+    from docklint.registry import registry
+    from docklint.secrets import ELLIPSIS
+
+    rule = registry().by_code.get(finding.code)
+    return rule is not None and "secret" in rule.tags and ELLIPSIS in finding.message
+
+
+def _mask_span(text: str, start: int, end: int) -> str:
+    """`text` with `text[start:end]` masked as `redact()` masks a secret (same length)."""
+    value = text[start:end]
+    shown = min(4, len(value) // 4)
+    return text[:start] + value[:shown] + "*" * (len(value) - shown) + text[end:]
 
 
 def display(text: str) -> tuple[str, list[int]]:
