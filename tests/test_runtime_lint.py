@@ -176,3 +176,38 @@ def test_fixing_everything_settles_and_stays_valid(path: str, text: str) -> None
 def test_safe_fixes_only_by_default() -> None:
     outcome = fix_text(MESSY_DAEMON, "daemon.json")
     assert dict(outcome.fixed) == {"RT159": 1}
+
+
+ODD_VALUES = ["", "~", "true", "5", "-1", "host", "[]", "{}", "[1, {a: b}]", "{a: [x]}", "'${X}'", "*any", "|\n        text"]
+KEYS = [
+    "image", "privileged", "cap_add", "cap_drop", "security_opt", "volumes", "ports", "environment", "build",
+    "deploy", "healthcheck", "user", "pid", "ipc", "uts", "userns_mode", "network_mode", "devices", "read_only",
+    "restart", "cgroup_parent", "oom_kill_disable", "pids_limit", "mem_limit", "extends",
+]  # fmt: skip
+DAEMON_KEYS = [
+    "icc", "hosts", "insecure-registries", "log-level", "seccomp-profile", "storage-opts", "tlsverify",
+    "log-driver", "userns-remap", "authorization-plugins", "experimental", "iptables", "cgroup-parent",
+]  # fmt: skip
+DAEMON_VALUES = ["true", "false", "null", "1", '"debug"', '"unconfined"', "[]", '["tcp://x", 1, null]', "{}", '{"a": [1]}']
+
+
+def test_rules_survive_odd_shapes() -> None:
+    """Any value of the wrong type for a key: no rule crashes (DF000) and fixes settle."""
+    import random
+
+    rng = random.Random(11)
+    config = Config(extend_select=tuple(r.code for r in RUNTIME_RULES))
+    for _ in range(150):
+        lines = ["x-any: &any {k: v}", "services:", "  svc:"]
+        for key in rng.sample(KEYS, rng.randint(1, 10)):
+            lines.append(f"    {key}: {rng.choice(ODD_VALUES)}")
+        lines.append(f"  other: {rng.choice(['*any', '{}', '~', '{ports: [80]}'])}")
+        text = "\n".join(lines) + "\n"
+        result = lint_document(text, "compose.yaml", config)
+        assert not [f.message for f in result.findings if f.code == "DF000"], text
+        fix_text(text, "compose.yaml", config, unsafe=True)
+        members = [f'"{k}": {rng.choice(DAEMON_VALUES)}' for k in rng.sample(DAEMON_KEYS, rng.randint(0, 8))]
+        text = "{" + ", ".join(members) + "}"
+        result = lint_document(text, "daemon.json", config)
+        assert not [f.message for f in result.findings if f.code == "DF000"], text
+        fix_text(text, "daemon.json", config, unsafe=True)
