@@ -14,6 +14,7 @@ goes through `mask`.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -283,7 +284,50 @@ def scan_line_cached(line: str) -> tuple[tuple[str, str], ...]:
 # are `_own_hits`' business.
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 _KEYWORD = re.compile(r"(?i:pass|pwd|secret|token|key|auth|cred)[\w.-]*[\"']?\s*(?:[:=]|:=|=>)")
-_WORTH_SCANNING = re.compile(_LONG_TOKEN.pattern + "|" + _KEYWORD.pattern)
+# Fixed parts of the formats detect-secrets' format plugins look for (AWS, Artifactory, Azure,
+# GitHub, GitLab, JWT, Mailchimp, npm, OpenAI, PyPI, SendGrid, Slack, Square, Stripe, Telegram,
+# Twilio, Discord): a long token with none of them only matters to the entropy plugins.
+_FORMAT_HINT = re.compile(
+    r"A[KS]IA|AKC|AP[0-9A-F]|AccountKey|gh[pousr]_|gl[a-z]{2,4}-|eyJ|-us\d|_authToken|sk-|pypi-|"
+    r"SG\.|xox|sq0|_live_|_test_|\d{8,10}:|AC[a-z0-9]{32}|SK[a-z0-9]{32}|[MN][A-Za-z\d]{23}\."
+)
+_HEX_TOKEN = re.compile(r"^[0-9a-fA-F]+$")
+_ASSIGNED = re.compile(r"\s*[\"']?([^\"'\s]*)")
+
+
+def _entropy(token: str) -> float:
+    """Shannon entropy per character, the measure detect-secrets' entropy plugins use."""
+    length = len(token)
+    counts: dict[str, int] = {}
+    for char in token:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum((n / length) * math.log2(n / length) for n in counts.values())
+
+
+def _worth_scanning(line: str) -> bool:
+    """Whether detect-secrets could report anything on `line` that we would keep.
+
+    Importing detect-secrets costs about 0.3 s, so lines are screened first: a keyword
+    assignment (its keyword plugin), a format plugin's fixed part, or a long token whose entropy
+    passes the entropy plugins' limits (4.5 for base64, 3.0 for hex) and that is not a hash of a
+    usual length (which `looks_like_hash` would drop anyway).
+    """
+    if _FORMAT_HINT.search(line):
+        return True
+    for match in _KEYWORD.finditer(line):
+        value = _ASSIGNED.match(line, match.end())
+        text = value.group(1) if value else ""
+        # A hash, a variable or a path assigned to `GPG_KEY=` / `SECRET_FILE=` is no credential.
+        if text and not looks_like_hash(text) and not text.startswith(("$", "/")):
+            return True
+    for match in _LONG_TOKEN.finditer(line):
+        token = match.group()
+        if _HEX_TOKEN.match(token):
+            if not looks_like_hash(token) and _entropy(token) > 3.0:
+                return True
+        elif _entropy(token) > 4.5:
+            return True
+    return False
 
 def scan_text(
     text: str,
@@ -309,7 +353,7 @@ def scan_text(
 def _detect_secrets_hits(text: str, start: int, end: int) -> Iterator[SecretHit]:
     offset = start
     for line in text[start:end].split("\n"):
-        if len(line) <= 2000 and _WORTH_SCANNING.search(line):
+        if len(line) <= 2000 and _worth_scanning(line):
             line_start = text.rfind("\n", 0, offset) + 1
             for detector, value in scan_line_cached(line.rstrip()):
                 yield from _locate(detector, value, text, line, offset, line_start)
