@@ -24,6 +24,7 @@ LOGIN_OPTIONS: dict[str, tuple[str, ...]] = {
     "crane": ("-p", "--password"), "az": ("-p", "--password"), "doctl": ("-t", "--access-token"),
     "huggingface-cli": ("--token",), "wget": ("--password", "--http-password", "--ftp-password"),
 }  # fmt: skip
+_CREDENTIAL_TOOLS = frozenset(LOGIN_OPTIONS) | {"curl", "aws", "gcloud", "npm", "yarn", "pnpm", "git"}
 _AWS_SECRETS = frozenset({"aws_secret_access_key", "aws_session_token"})
 _NPM_AUTH = re.compile(r"(?i)(?:^|:)(?:_authToken|_auth|_password)$|^npmAuthToken$|^npmAuthIdent$")
 _USERINFO_URL = re.compile(r"://[^/@\s]+@")
@@ -56,6 +57,8 @@ def credential_setup_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):
         secrets = secret_sources(script_mounts(df, inst))
         for command in run_commands(df, inst):
+            if command.name not in _CREDENTIAL_TOOLS and command.tool not in _CREDENTIAL_TOOLS:
+                continue
             for word, what in _credential_words(command):
                 if not _from_secret(df, inst, word, secrets) and not _PLACEHOLDER.match(word.value):
                     if what.startswith("`gcloud"):

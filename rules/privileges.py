@@ -14,7 +14,7 @@ from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile, copy_paths, exec_words, iter_with_onbuild
 from docklint.model.nodes import Instruction
-from docklint.model.packages import iter_installs
+from docklint.model.packages import installs
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
@@ -29,6 +29,7 @@ SSH_SERVERS: dict[str, frozenset[str]] = {
     "rpm": frozenset({"openssh-server", "dropbear"}),
     "zypper": frozenset({"openssh-server", "openssh", "dropbear"}),
 }
+_OS_MANAGERS = frozenset({"apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper"})
 _SSHD_START = re.compile(r"(?<![\w.-])(?:/usr/sbin/|/usr/bin/|/sbin/)?(?:sshd|dropbear)(?![\w.-])|\bservice\s+sshd?\s+start\b|"
                          r"/etc/init\.d/sshd?\s+start\b|\brc-service\s+sshd\s+start\b")  # fmt: skip
 
@@ -54,7 +55,10 @@ _SSHD_START = re.compile(r"(?<![\w.-])(?:/usr/sbin/|/usr/bin/|/sbin/)?(?:sshd|dr
 )
 def ssh_server_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
-    for install in iter_installs(df, set(SSH_SERVERS)):
+    for command in df.commands(_OS_MANAGERS):
+        install = installs(command)
+        if install is None or install.family not in SSH_SERVERS:
+            continue
         inst = install.command.instruction
         stage = df.stage_of(inst.parent or inst) if inst is not None else None
         if stage is not None and not reaches_image(df, stage):

@@ -260,6 +260,8 @@ INDEX_FLAGS = {
     "conda": ("-c", "--channel"), "uv": ("--index-url", "--extra-index-url", "-i", "--index"),
 }  # fmt: skip
 REPO_ADDERS = {"add-apt-repository", "apt-add-repository", "yum-config-manager", "zypper"}
+# Commands whose operands or arguments may name a package source.
+_SOURCE_TOOLS = frozenset({"pip", "yum", "dnf", "rpm", "gem", "npm", "pipx", "yarn", "pnpm", "conda", "echo", "printf"}) | REPO_ADDERS
 CONFIG_KEYS = re.compile(r"(?i)^(?:global\.)?(?:index-url|extra-index-url|registry|@[\w-]+:registry|find-links|channels)$")
 
 
@@ -293,8 +295,9 @@ def insecure_http_fetch(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         checked = any(verifies(c) for c in commands)
         for command in commands:
             for word, inside in _source_words(command, checked):
-                value = df.expand(inst, word.value)[0] if "$" in word.value else word.value
-                urls = _http_urls(value) if inside else [value] if plain_http(value) else []
+                urls = _plain_urls(word.value, inside)
+                if not urls and "$" in word.value:  # `http://$MIRROR/...`, `$REPO_URL`
+                    urls = _plain_urls(df.expand(inst, word.value)[0], inside)
                 for url in urls:
                     found.append(ctx.finding(_url_range(word, url), url=_short(url)))
     seen: set[Range] = set()
@@ -302,6 +305,10 @@ def insecure_http_fetch(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         if finding.range not in seen:
             seen.add(finding.range)
             yield finding
+
+
+def _plain_urls(value: str, inside: bool) -> list[str]:
+    return _http_urls(value) if inside else [value] if plain_http(value) else []
 
 
 def _source_words(command: Command, checked: bool) -> Iterator[tuple[ShellWord, bool]]:
@@ -316,7 +323,9 @@ def _source_words(command: Command, checked: bool) -> Iterator[tuple[ShellWord, 
     if command.name == "git" and command.subcommand_name in ("clone", "fetch", "pull", "submodule"):
         yield from ((w, False) for w in command.operands())
         return
-    for flag in command.flag_values(*INDEX_FLAGS.get(tool, ())):
+    if tool not in INDEX_FLAGS and tool not in _SOURCE_TOOLS and command.name not in _SOURCE_TOOLS:
+        return
+    for flag in command.flag_values(*INDEX_FLAGS.get(tool, ())) if tool in INDEX_FLAGS else ():
         if flag.value_word is not None:
             yield flag.value_word, False
         elif flag.value is not None and flag.word.value.endswith("=" + flag.value):

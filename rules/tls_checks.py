@@ -124,6 +124,9 @@ WRITTEN_TLS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (re.compile(r"(?im)^[ \t]*ssl_verify[ \t]*:[ \t]*(?:false|no)[ \t]*$"), (".condarc",), "conda"),
     (re.compile(r"(?im)^[ \t]*trusted-host[ \t]*=[ \t]*\S+[ \t]*$"), ("pip.conf", "pip.ini"), "pip"),
 )
+_TLS_TOOLS = frozenset(
+    "pip npm yarn pnpm git yum dnf microdnf tdnf apt-get apt aptitude conda composer echo printf cat tee sed".split()
+)
 # (tool, config key) -> the values that turn checks off, and the value that turns them on.
 CONFIG_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("npm", "strict-ssl"): (OFF, "true"), ("yarn", "strict-ssl"): (OFF, "true"),
@@ -155,6 +158,8 @@ CONFIG_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
 )
 def package_manager_tls_disabled(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands():
+        if command.name not in _TLS_TOOLS and command.tool not in _TLS_TOOLS:
+            continue
         for hit in _tls_settings(df, command):
             fix = Fix.unsafe(f"Remove `{hit.setting}`", hit.edit) if hit.edit is not None else None
             yield ctx.finding(hit.range, fix=fix, setting=hit.setting, tool=hit.tool)
