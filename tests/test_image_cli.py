@@ -79,10 +79,9 @@ def test_no_format_prints_a_planted_secret(capsys: pytest.CaptureFixture[str], f
 # With --dockerfile the report also quotes Dockerfile lines. The tty snippet redaction
 # (`docklint.secrets.redact`) misses `DB_PASSWORD=<value>` written unquoted in ENV, which DF102
 # finds through its quoted-pair scan: a bug of the snippet code, not of image mode.
-SNIPPET_LEAK = pytest.mark.xfail(reason="tty snippets leak an unquoted ENV password (docklint.secrets.redact)", strict=True)
 
 
-@pytest.mark.parametrize("fmt", [pytest.param(f, marks=SNIPPET_LEAK) if f == "tty" else f for f in FORMATS])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_dockerfile_mode_prints_no_planted_secret(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     containerfile = str(IMAGES / "containerfiles" / "root-and-ports.Containerfile")
     status, out, err = _run(capsys, str(IMAGES / "root-and-ports.docker.tar"), "--format", fmt, "--no-color", "--dockerfile", containerfile)

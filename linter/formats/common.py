@@ -46,7 +46,14 @@ def error_reason(result: LintResult) -> str:
 
 
 def is_image(finding: Finding) -> bool:
-    return finding.image_path is not None or finding.layer is not None or finding.history_index is not None
+    """Whether the finding is about an image (IM rules always are, even image-wide ones such as
+    a root user or a low efficiency score that name no file, layer or history entry)."""
+    return (
+        finding.code.startswith("IM")
+        or finding.image_path is not None
+        or finding.layer is not None
+        or finding.history_index is not None
+    )
 
 
 def short_digest(digest: str) -> str:

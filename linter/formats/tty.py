@@ -86,11 +86,25 @@ def result_lines(result: LintResult) -> Iterator[Line]:
     if result.error is not None:
         yield [(clean(result.path), "bold"), (": ", None), ("error", "bold red"), (": " + clean(error_reason(result)), None)]
     source = source_of(result)
+    secrets = secret_spans(result.findings)
     for finding in result.findings:
-        yield from finding_lines(finding, source)
+        yield from finding_lines(finding, source, secrets)
 
 
-def finding_lines(finding: Finding, source: Source | None) -> Iterator[Line]:
+def secret_spans(findings: Iterable[Finding]) -> dict[int, list[tuple[int, int]]]:
+    """Where the file's secret findings are, by line: every snippet of such a line masks them,
+    whichever finding it shows (a rule may know a secret `redact()` does not recognise)."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for finding in findings:
+        start, end = finding.range.start, finding.range.end
+        if start.line == end.line and not is_image(finding) and _reports_masked_secret(finding):
+            spans.setdefault(start.line, []).append((start.col, end.col))
+    return spans
+
+
+def finding_lines(
+    finding: Finding, source: Source | None, secrets: dict[int, list[tuple[int, int]]] | None = None
+) -> Iterator[Line]:
     """The header line, then the underlined source line (or where in the image it is)."""
     yield header(finding)
     if is_image(finding):
@@ -100,7 +114,7 @@ def finding_lines(finding: Finding, source: Source | None) -> Iterator[Line]:
             yield [("  = ", "blue"), ("dockerfile: ", "bold"), (f"{clean(finding.dockerfile_path)}:{line}:{col}", None)]
         return
     if source is not None and finding.range.start.line < source.line_count:
-        yield from snippet(finding, source)
+        yield from snippet(finding, source, (secrets or {}).get(finding.range.start.line, ()))
 
 
 def header(finding: Finding) -> Line:
@@ -121,14 +135,19 @@ def header(finding: Finding) -> Line:
     return segments
 
 
-def snippet(finding: Finding, source: Source) -> Iterator[Line]:
-    """The first line of the range with carets under it (to the line's end if it goes on)."""
+def snippet(finding: Finding, source: Source, secrets: Iterable[tuple[int, int]] = ()) -> Iterator[Line]:
+    """The first line of the range with carets under it (to the line's end if it goes on).
+
+    `secrets` are spans of that line that secret findings reported: masked like `redact()`'s.
+    """
     from docklint.secrets import redact
 
     start, end = finding.range.start, finding.range.end
     text = redact(source.line(start.line))  # never print a secret the line holds
     if _reports_masked_secret(finding) and end.line == start.line:
         text = _mask_span(text, start.col, end.col)  # a secret only the rule recognised
+    for secret_start, secret_end in secrets:
+        text = _mask_span(text, secret_start, secret_end)
     stop = end.col if end.line == start.line else len(text)
     cells, widths = display(text)
     before = sum(widths[: start.col])
