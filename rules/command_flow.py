@@ -84,7 +84,9 @@ def receivers(command: Command) -> Iterator[Command]:
     while current is not None:
         inner = wrapped(current)
         yield inner
-        passes_on = inner.name == "tee" or (inner.name == "cat" and not inner.positionals())
+        passes_on = inner.name in ("tee", "zcat", "gunzip", "bzcat", "xzcat", "zstdcat") or (
+            inner.name in ("cat", "base64", "xz", "zstd") and not inner.positionals()
+        )
         if not passes_on:
             return
         current = outermost(inner).piped_to

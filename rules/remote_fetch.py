@@ -148,12 +148,10 @@ def _checked_later(df: Dockerfile, inst: Instruction, path: str) -> bool:
 
 
 def _piped_use(command: Command) -> str | None:
-    for receiver in receivers(command):
-        if _unpacks(receiver, None):
-            return "unpacked"
-        if receiver.name in ("dpkg", "rpm") or runs_stdin(receiver):
-            return None  # DF108 reports a piped script; installers cannot read stdin
-    return None
+    chain = list(receivers(command))
+    if any(runs_stdin(receiver) for receiver in chain):
+        return None  # a script run straight from the pipe is DF108's
+    return "unpacked" if any(_unpacks(receiver, None) for receiver in chain) else None
 
 
 def _file_use(fetched: Download, later: list[Command]) -> str | None:
