@@ -70,8 +70,13 @@ def lint_text(
     *,
     context_dir: str | None = None,
     rules: Sequence[Rule] | None = None,
+    image_platform: str | None = None,
 ) -> LintResult:
-    """Lint Dockerfile text. `rules` limits the run (rule-case tests); else config decides."""
+    """Lint Dockerfile text. `rules` limits the run (rule-case tests); else config decides.
+
+    `image_platform` (`os/arch[/variant]`) is the platform of the image built from this file,
+    when image mode knows it (`dlint image --dockerfile`).
+    """
     from docklint.suppress import apply_suppressions
 
     result = LintResult(path=path, source_text=text)
@@ -81,6 +86,7 @@ def lint_text(
         log.debug("parser crashed on %s:\n%s", path, traceback.format_exc())
         result.findings.append(internal_error(path, f"the Dockerfile parser crashed: {type(error).__name__}: {error}"))
         return result
+    model.image_platform = image_platform
     result.model = model
     chosen = enabled_rules(config) if rules is None else tuple(rules)
     shellcheck = _start_shellcheck(model, config, path) if rules is None and config.shellcheck else None
@@ -122,6 +128,7 @@ def lint_document(
     kind: str | None = None,
     context_dir: str | None = None,
     rules: Sequence[Rule] | None = None,
+    image_platform: str | None = None,
 ) -> LintResult:
     """Lint a Dockerfile, compose file or `daemon.json` (`kind`; None: by the file name, and a
     Dockerfile when the name says nothing, as files named on the command line are)."""
@@ -130,7 +137,7 @@ def lint_document(
 
         kind = kind_of(path) or "dockerfile"
     if kind == "dockerfile":
-        return lint_text(text, path, config, context_dir=context_dir, rules=rules)
+        return lint_text(text, path, config, context_dir=context_dir, rules=rules, image_platform=image_platform)
     from docklint.runtime import lint_runtime
 
     return lint_runtime(text, path, config, kind, rules=rules)
@@ -179,7 +186,9 @@ def decode_text(data: bytes, name: str) -> str:
         raise InputError(f"{name}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
 
 
-def lint_path(path: Path, config: Config = DEFAULT, display: str | None = None) -> LintResult:
+def lint_path(
+    path: Path, config: Config = DEFAULT, display: str | None = None, image_platform: str | None = None
+) -> LintResult:
     """Lint one Dockerfile on disk; an unreadable file gives a result with `error` set."""
     from docklint.errors import InputError
 
@@ -188,4 +197,4 @@ def lint_path(path: Path, config: Config = DEFAULT, display: str | None = None) 
         text = read_text(path)
     except InputError as error:
         return LintResult(path=name, error=str(error))
-    return lint_text(text, name, config, context_dir=str(path.parent))
+    return lint_text(text, name, config, context_dir=str(path.parent), image_platform=image_platform)

@@ -98,7 +98,7 @@ def lint_image(
     lint = ImageLint(model)
     df_result: LintResult | None = None
     if dockerfile is not None:
-        df_result = lint_path(Path(dockerfile), config, display=dockerfile)
+        df_result = lint_path(Path(dockerfile), config, display=dockerfile, image_platform=model.platform)
         lint.dockerfile = dockerfile
         if df_result.model is not None:
             lint.mapping = map_history(model, df_result.model)

@@ -9,6 +9,7 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.users",
     "docklint.rules.instructions",
     "docklint.rules.stages",
+    "docklint.rules.platforms",
     "docklint.rules.secrets",
     "docklint.rules.context_rules",
     "docklint.rules.ports",

@@ -83,6 +83,7 @@ class Dockerfile:
     global_args: list[Instruction]
     problems: list[SyntaxProblem]
     context_dir: str | None = None
+    image_platform: str | None = None  # the built image's `os/arch[/variant]`, when image mode knows it
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
 
     def of(self, *keywords: str) -> Iterator[Instruction]:
@@ -123,6 +124,8 @@ class Dockerfile:
         """
         if inst.stage_index < 0:
             return self.global_scope(before=inst)
+        if inst.keyword == "FROM" and inst.parent is None:
+            return self.global_scope()  # FROM sees only the ARGs declared before the first FROM
         snapshots = self._stage_scopes(inst.stage_index)
         stage = self.stages[inst.stage_index]
         position = bisect.bisect_left(stage.instructions, inst.index, key=_instruction_index)

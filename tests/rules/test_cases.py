@@ -71,7 +71,9 @@ def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     if case.get("crlf"):
         text = text.replace("\n", "\r\n")
     context_dir = _context(case, tmp_path)
-    result = lint_document(text, path, config, kind=kind, context_dir=context_dir, rules=[rule])
+    result = lint_document(
+        text, path, config, kind=kind, context_dir=context_dir, rules=[rule], image_platform=case.get("image_platform")
+    )
     got = [f for f in result.findings if f.code == code]
     expected = case["expect"]
     assert len(got) == len(expected), [f"{f.range.start}: {f.message}" for f in got]
