@@ -178,7 +178,7 @@ def _fix_all(snapshot: Any, configs: Any) -> str | None:
 
     try:
         config = configs.get(snapshot.directory, snapshot.settings)
-        return str(fix_text(snapshot.text, snapshot.path, config, context_dir=snapshot.directory).text)
+        return str(fix_text(snapshot.text, snapshot.path, config, context_dir=snapshot.directory, kind=snapshot.kind).text)
     except FixLoopError as error:
         logging.getLogger("docklint.lsp").error("fix all: %s", error)
         return None

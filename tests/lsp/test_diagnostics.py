@@ -17,7 +17,7 @@ pytestmark = [
 ]
 
 CLIENTS = ["visual-studio-code", "neovim@v0.7.0", "neovim@v0.11.0", "emacs"]
-SELECT = ["DL3020", "DL4000", "DL3000"]
+SELECT = ["DL3020", "DL4000", "DL3000", "RT101", "RT158"]
 TEXT = "FROM alpine:3.20\nMAINTAINER Jane Doe\nWORKDIR app\nADD app.py /srv/\n"
 EXPECTED = [
     ("DL4000", 1, 0, 1, 10),
@@ -100,9 +100,9 @@ async def test_dockerfiles_by_name_or_language(client: LanguageClient, name: str
     assert summary(diagnostics) == EXPECTED
 
 
-@pytest.mark.parametrize(("name", "language"), [("notes.txt", "plaintext"), ("compose.yaml", "yaml"), ("setup.py", "python")])
+@pytest.mark.parametrize(("name", "language"), [("notes.txt", "plaintext"), ("setup.py", "python"), ("values.yaml", "yaml")])
 async def test_other_documents_get_nothing(client: LanguageClient, name: str, language: str) -> None:
-    """No rules of that kind (yet): nothing is published, not even an empty list."""
+    """Documents dlint has no rules for: nothing is published, not even an empty list."""
     target = uri(f"other/{name}")
     open_document(client, target, TEXT, language=language)
     probe = uri("other/Dockerfile")  # a later document's diagnostics prove the server moved on
@@ -110,6 +110,21 @@ async def test_other_documents_get_nothing(client: LanguageClient, name: str, la
     close(client, target)
     await asyncio.sleep(0.05)
     assert target not in recorder(client).published
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "text", "expected"),
+    [
+        ("compose.yaml", "yaml", "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n", ("RT101", 3, 16, 3, 20)),
+        ("conf/daemon.json", "json", '{\n  "experimental": true\n}\n', ("RT158", 1, 18, 1, 22)),
+    ],
+)
+async def test_runtime_config_documents_get_their_rules(
+    client: LanguageClient, name: str, language: str, text: str, expected: tuple[str, int, int, int, int]
+) -> None:
+    """Compose files and daemon.json are linted by their own rule families."""
+    diagnostics = await open_and_wait(client, uri(f"runtime/{name}"), text, language=language)
+    assert expected in summary(diagnostics)
 
 
 async def test_quick_changes_are_coalesced_and_outdated_results_dropped(client: LanguageClient) -> None:
