@@ -128,7 +128,7 @@ def image_stages(df: Dockerfile) -> list[Stage]:
 # test and CI images, builders).
 NOT_SHIPPED = frozenset(
     "dev devel develop development devcontainer devenv envs lint test tests testing ci build builder "
-    "tools debug validate vendor generate gen update updates outdated hack tilt onbuild".split()
+    "tools debug validate vendor generate gen update updates outdated hack tilt onbuild editable".split()
 )
 _NAME_WORDS = re.compile(r"[-_./\\]+")
 
