@@ -22,6 +22,8 @@ from docklint.rules.rpm import RPM_CACHES, ZYPPER_CACHE
 from docklint.rules.run_edits import command_range, run_commands
 
 _RPM_TOOLS = frozenset({"yum", "dnf", "microdnf", "tdnf"})
+# Commands that may clean a package cache or list (`rm`/`find` by path, the tools themselves).
+_CLEANERS = frozenset("rm find apt-get apt apk yum dnf microdnf tdnf zypper pip npm yarn".split())
 YARN_CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn")
 
 
@@ -125,7 +127,8 @@ def cleanup_in_separate_layer(df: Dockerfile, ctx: Context) -> Iterator[Finding]
         commands = run_commands(df, inst)
         reported: set[str] = set()
         for index, command in enumerate(commands):
-            yield from _cache_cleanups(df, ctx, command, commands[:index], runs, reported)
+            if command.tool in _CLEANERS:
+                yield from _cache_cleanups(df, ctx, command, commands[:index], runs, reported)
             if command.name == "rm":
                 yield from _file_removals(df, ctx, inst, command, commands[:index], earlier)
 
@@ -134,7 +137,7 @@ def _cache_cleanups(
     df: Dockerfile, ctx: Context, command: Command, previous: list[Command], runs: list[Instruction], reported: set[str]
 ) -> Iterator[Finding]:
     for leftover in LEFTOVERS:
-        if leftover.what in reported or not (leftover.cleans(command) or removes_path(command, *leftover.paths)):
+        if leftover.what in reported or not (leftover.cleans(command) or _removes_any(command, leftover.paths)):
             continue
         if any(leftover.fills(c) for c in previous) or runs_unknown_code(previous):
             continue  # it cleans what this RUN itself fetched (or a script it ran may have)
@@ -149,6 +152,19 @@ def _cache_cleanups(
             subject=subject, origin="`RUN`", line=origin.first_line + 1,
             advice="clean up in the `RUN` that fills it, or mount a cache there",
         )
+
+
+def _removes_any(command: Command, paths: tuple[str, ...]) -> bool:
+    """`rm` or `find -delete` of one of `paths` (a cheap prefix test before `covers`)."""
+    if command.name not in ("rm", "find"):
+        return False
+    for word in command.positionals()[:1] if command.name == "find" else command.positionals():
+        value = word.value.rstrip("/*")
+        if "$" in value or not any(p.startswith(value) for p in paths) and not any(c in word.value for c in "?["):
+            continue
+        if removes_path(command, *paths):
+            return True
+    return False
 
 
 def _removed_word(command: Command, paths: tuple[str, ...]) -> ShellWord | None:
@@ -172,10 +188,10 @@ def _file_removals(
         if word.value.startswith("-") or word.has_expansion and "$(" in word.value:
             continue
         target = absolute(df, inst.parent or inst, word.value) if not word.value.startswith("/") or "$" in word.value else word.value
-        if target is None or any(_recreates(c, target) for c in previous):
+        origin = _origin(df, earlier, target) if target is not None else None
+        if origin is None or target is None or any(_recreates(c, target) for c in previous):
             continue
-        origin = _origin(df, earlier, target)
-        if origin is None or target.rstrip("/") != origin.path and _workspace(previous, target, origin):
+        if target.rstrip("/") != origin.path and _workspace(previous, target, origin):
             continue
         where = {"download": "download in the `RUN`", "git clone": "`git clone` in the `RUN`"}.get(origin.what, f"`{origin.what}`")
         yield ctx.finding(
@@ -186,13 +202,13 @@ def _file_removals(
 def _origin(df: Dockerfile, earlier: list[Instruction], target: str) -> Created | None:
     """The latest earlier COPY, ADD, download or clone whose result `target` removes."""
     for other in reversed(earlier):
-        if other.keyword in ("COPY", "ADD"):
-            items = list(copied(df, other))
-        elif other.keyword == "RUN":
-            items = list(fetched(df, other))
-        else:
+        if other.keyword not in ("COPY", "ADD", "RUN"):
             continue
-        for item in items:
+        key = ("layer-created", id(other))
+        items = df._cache.get(key)
+        if items is None:
+            items = df._cache[key] = list(copied(df, other) if other.keyword != "RUN" else fetched(df, other))
+        for item in items:  # type: ignore[attr-defined]
             if hits(target, item.path, item.folder):
                 return item
     return None

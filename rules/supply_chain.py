@@ -74,7 +74,7 @@ _PIP_CONF_LINE = re.compile(r"(?:^|\n|\\n)[ \t]*extra[-_]index[-_]url[ \t]*=[ \t
 )
 def pip_extra_index_url(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword in ("ENV", "ARG"):
+        if inst.keyword in ("ENV", "ARG") and _EXTRA_INDEX_ENV in inst.args.text:
             for kv in df.key_values(inst):
                 if kv.key == _EXTRA_INDEX_ENV and kv.value:
                     yield ctx.finding(kv.key_range, what=f"`{_EXTRA_INDEX_ENV}`")
