@@ -204,14 +204,19 @@ def _origin(df: Dockerfile, earlier: list[Instruction], target: str) -> Created 
     for other in reversed(earlier):
         if other.keyword not in ("COPY", "ADD", "RUN"):
             continue
-        key = ("layer-created", id(other))
-        items = df._cache.get(key)
-        if items is None:
-            items = df._cache[key] = list(copied(df, other) if other.keyword != "RUN" else fetched(df, other))
-        for item in items:  # type: ignore[attr-defined]
+        for item in _created(df, other):
             if hits(target, item.path, item.folder):
                 return item
     return None
+
+
+def _created(df: Dockerfile, inst: Instruction) -> list[Created]:
+    """What one COPY, ADD or RUN created (cached on the model: every later rm asks again)."""
+    key = ("layer-created", id(inst))
+    cached = df._cache.get(key)
+    if cached is None:
+        cached = df._cache[key] = list(copied(df, inst) if inst.keyword != "RUN" else fetched(df, inst))
+    return cached  # type: ignore[return-value]
 
 
 def _workspace(previous: list[Command], target: str, origin: Created) -> bool:
