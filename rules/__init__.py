@@ -33,6 +33,7 @@ FAMILIES: tuple[str, ...] = (
     "docklint.rules.package_caches",
     "docklint.rules.build_caches",
     "docklint.rules.layers",
+    "docklint.rules.build_order",
     "docklint.rules.copies",
     "docklint.rules.remote_fetch",
     "docklint.rules.tls_checks",

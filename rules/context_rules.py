@@ -347,17 +347,26 @@ def copy_ignored_file(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM python:3.12-slim\nCOPY requirements.txt .",
 )
 def copy_source_not_found(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    from docklint.dockerignore import clean
+
+    context = evident_context(df)
+    if context is None:
+        return  # the folder holds none of the sources: probably not the build context
+    for source in local_sources(df):
+        if clean(source.path) != "." and not context.exists(source.path):
+            yield ctx.finding(source.word.range, source=source.word.value)
+
+
+def evident_context(df: Dockerfile) -> BuildContext | None:
+    """The Dockerfile's folder as build context when it evidently is one: it has a
+    `.dockerignore`, or holds a source the file copies (DF419's evidence, reused by DF311)."""
     from docklint.context import context_of
     from docklint.dockerignore import clean
 
     context = context_of(df)
     if context is None:
-        return
-    sources = [source for source in local_sources(df) if clean(source.path) != "."]
-    results = [(source, context.exists(source.path)) for source in sources]
-    confirmed = context.ignore_file is not None or any(exists for _, exists in results)
-    if not confirmed:
-        return  # the folder holds none of the sources: probably not the build context
-    for source, exists in results:
-        if not exists:
-            yield ctx.finding(source.word.range, source=source.word.value)
+        return None
+    if context.ignore_file is not None:
+        return context
+    sources = (source for source in local_sources(df) if clean(source.path) != ".")
+    return context if any(context.exists(source.path) for source in sources) else None

@@ -31,6 +31,7 @@ NEEDS_SETUP = {
     "DF201": "needs `require-digest: true`",
     "DF411": "needs a build context with a .dockerignore",
     "DF419": "needs a build context holding the good example's files",
+    "DF311": "needs a build context holding a large archive",
     "DF409": "needs the built image's platform (image mode); its case file sets `image_platform`",
     "DL3026": "needs `trusted-registries`",
     **{f"DL30{n}": "needs a `label-schema`" for n in (49, 50, 51, 52, 53, 54, 55, 56, 58)},
