@@ -200,7 +200,8 @@ def unified_diff(before: str, after: str, path: str) -> str:
 
     old, new = _lines(before), _lines(after)
     out: list[str] = []
-    for line in difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=3):
+    name = path.lstrip("/")  # as git writes absolute paths: `a/tmp/x`, not `a//tmp/x`
+    for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=3):
         if line.startswith(("---", "+++", "@@")):
             out.append(line.rstrip("\n") + "\n")
         elif line.endswith(("\n", "\r")):
