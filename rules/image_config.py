@@ -21,7 +21,7 @@ NOT_A_SECRET = re.compile(r"^(?:/[^\s]*|true|false|yes|no|on|off|\d{1,6}|\$\{?\w
     name="image-user-root",
     severity=Severity.WARNING,
     summary="The image config runs containers as root",
-    message="The image runs as {who}, so whoever compromises its process is root inside the "
+    message="the image runs as {who}, so whoever compromises its process is root inside the "
     "container; set `USER` to a non-root UID in the final stage",
     rationale=(
         "A container's processes start as the config's `User`. Without one (or with `root`/`0`) "
@@ -48,7 +48,7 @@ def image_user_root(image: Image, ctx: Context) -> Iterator[Finding]:
     name="image-healthcheck-missing",
     severity=Severity.INFO,
     summary="The image config has no healthcheck",
-    message="The image defines no `Healthcheck`, so the runtime cannot tell a hung service from a "
+    message="the image defines no `Healthcheck`, so the runtime cannot tell a hung service from a "
     "working one; add a `HEALTHCHECK` instruction",
     rationale=(
         "Docker and Swarm restart or reroute unhealthy containers only when the image (or the "
@@ -146,7 +146,7 @@ def _last_instruction(image: Image, keyword: str, mentions: str | None = None) -
     name="secret-in-image-history",
     severity=Severity.ERROR,
     summary="The image history records a secret",
-    message="History entry {index} records {secret} in {where}, which `docker history` shows to "
+    message="history entry {index} records {secret} in {where}, which `docker history` shows to "
     "anyone with the image; revoke it and pass it with `RUN --mount=type=secret`",
     rationale=(
         "For every RUN step, Docker and buildah write the build arguments in scope with their "
@@ -199,7 +199,7 @@ SENSITIVE_VOLUMES = {
     name="image-sensitive-volume",
     severity=Severity.WARNING,
     summary="The image config declares a volume over a system path or the Docker socket",
-    message="The image declares `VOLUME {volume}`, which invites mounting {what} into its "
+    message="the image declares `VOLUME {volume}`, which invites mounting {what} into its "
     "containers; remove it from `VOLUME`",
     rationale=(
         "A volume declared in the image suggests what to mount there. Mounting `/`, `/proc`, "
@@ -223,7 +223,7 @@ def image_sensitive_volume(image: Image, ctx: Context) -> Iterator[Finding]:
     name="image-exposed-sensitive-port",
     severity=Severity.WARNING,
     summary="The image config exposes SSH or another sensitive port",
-    message="The image exposes port `{port}` ({what}), a service attackers scan for; remove it "
+    message="the image exposes port `{port}` ({what}), a service attackers scan for; remove it "
     "from `EXPOSE` and reach the service through `docker exec` or a private network",
     rationale=(
         "Exposed ports are published by `docker run -P` and read by orchestrators. SSH, remote "
@@ -295,7 +295,7 @@ def image_reference_latest(image: Image, ctx: Context) -> Iterator[Finding]:
     name="image-not-signed",
     severity=Severity.INFO,
     summary="The archive carries no image signature",
-    message="The archive carries no signature (cosign or Notation), so nobody can check offline "
+    message="the archive carries no signature (cosign or Notation), so nobody can check offline "
     "who built the image; sign it and export the signature with it",
     rationale=(
         "A signature ties an image digest to a key or identity, so a registry mirror or a copied "
@@ -319,7 +319,7 @@ def image_not_signed(image: Image, ctx: Context) -> Iterator[Finding]:
     name="image-provenance-missing",
     severity=Severity.INFO,
     summary="The archive carries no provenance or SBOM attestation",
-    message="The archive carries no provenance or SBOM attestation, so nobody can check how the "
+    message="the archive carries no provenance or SBOM attestation, so nobody can check how the "
     "image was built or what it contains; build with `--provenance=true --sbom=true` and keep the "
     "attestations with the image",
     rationale=(

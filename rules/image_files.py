@@ -97,7 +97,7 @@ def _records(text: str | None, fields: int) -> Iterator[tuple[int, list[str]]]:
     name="empty-password-account",
     severity=Severity.ERROR,
     summary="An account in /etc/shadow (or /etc/passwd) has an empty password",
-    message="Account `{user}` in `{path}` has an empty password field, so anyone can log in as it "
+    message="account `{user}` in `{path}` has an empty password field, so anyone can log in as it "
     "without one; lock it (`passwd -l {user}`, or `*` in the password field)",
     rationale=(
         "An empty password field means \"no password\": `su`, `login` and anything using PAM let "

@@ -81,7 +81,7 @@ def package_cache_in_image(image: Image, ctx: Context) -> Iterator[Finding]:
     name="os-release-eol",
     severity=Severity.WARNING,
     summary="/etc/os-release names a distribution release past its end of life",
-    message="The image runs {name} (`/etc/os-release`), which stopped getting security updates on "
+    message="the image runs {name} (`/etc/os-release`), which stopped getting security updates on "
     "{eol}; rebuild it on a supported release",
     rationale=(
         "After its end of life a release gets no security fixes: every new vulnerability in its "

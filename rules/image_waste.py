@@ -30,7 +30,7 @@ def _base_note(image: Image) -> str:
     name="image-efficiency-low",
     severity=Severity.WARNING,
     summary="Too much of what the layers store is replaced or deleted later (dive's efficiency)",
-    message="The image's efficiency is {score} (limit {limit}): of {written} written across its "
+    message="the image's efficiency is {score} (limit {limit}): of {written} written across its "
     "layers, {wasted} is replaced or deleted by later layers yet still stored; remove files in the "
     "step that creates them",
     rationale=(
@@ -85,7 +85,7 @@ def wasted_bytes_high(image: Image, ctx: Context) -> Iterator[Finding]:
     name="user-wasted-percent-high",
     severity=Severity.WARNING,
     summary="Wasted bytes are a large share of what the image adds to its base (dive's user wasted percent)",
-    message="Wasted bytes are {percent} of the {user} the image adds on top of its base ({base}; "
+    message="wasted bytes are {percent} of the {user} the image adds on top of its base ({base}; "
     "limit {limit}); {wasted} is stored but never visible, so remove files in the step that creates them",
     rationale=(
         "dive's `highestUserWastedPercent`: bytes of paths written by more than one layer over "
@@ -150,7 +150,7 @@ def file_rewritten_across_layers(image: Image, ctx: Context) -> Iterator[Finding
     name="image-size-large",
     severity=Severity.INFO,
     summary="The image is bigger than a configured budget",
-    message="The image holds {size} of files (limit {limit}); start from a smaller base or move "
+    message="the image holds {size} of files (limit {limit}); start from a smaller base or move "
     "build tools into a build stage",
     rationale=(
         "Big images pull slowly, cost storage in every registry and node, and usually carry "
@@ -213,7 +213,7 @@ def large_file_or_layer(image: Image, ctx: Context) -> Iterator[Finding]:
     name="excessive-layer-count",
     severity=Severity.INFO,
     summary="The image has more layers than a threshold",
-    message="The image has {count} layers (limit {limit}); merge consecutive `RUN` steps and use "
+    message="the image has {count} layers (limit {limit}); merge consecutive `RUN` steps and use "
     "a multi-stage build",
     rationale=(
         "Each layer costs a mount and a lookup level in the overlay filesystem; overlayfs stacks "
@@ -237,7 +237,7 @@ def excessive_layer_count(image: Image, ctx: Context) -> Iterator[Finding]:
     name="heavy-base-layers",
     severity=Severity.INFO,
     summary="The base image's layers alone are big, or make up nearly all of the image",
-    message="The base image's layers ({base}) hold {size}, {share} of the image{why}; consider a "
+    message="the base image's layers ({base}) hold {size}, {share} of the image{why}; consider a "
     "slimmer base (`-slim`, alpine, distroless)",
     rationale=(
         "The measured counterpart of DF301: most bytes of an image usually come from its base, "
