@@ -27,7 +27,7 @@ from docklint.rule import Finding, LayerRef, Rule
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
     from docklint.model.image import Image
-    from docklint.model.nodes import Instruction, Stage
+    from docklint.model.nodes import Instruction
 
 log = logging.getLogger("docklint")
 ORIGIN = Range(Pos(0, 0), Pos(0, 0))
@@ -175,16 +175,7 @@ def replay_history(image: Image, rules: Sequence[Rule], config: Config, path: st
 
 def stage_chain(df: Dockerfile) -> list[Instruction]:
     """The final stage's instructions, after those of the stages it builds on (FROM lines left out)."""
-    if not df.stages:
-        return []
-    chain = []
-    stage: Stage | None = df.stages[-1]
-    seen = set()
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        chain.append(stage)
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
-    return [inst for stage in reversed(chain) for inst in stage.instructions if inst.keyword != "FROM"]
+    return [inst for stage in reversed(df.lineage()) for inst in stage.instructions if inst.keyword != "FROM"]
 
 
 def map_history(image: Image, df: Dockerfile) -> dict[int, Instruction]:

@@ -150,11 +150,7 @@ def _start_program(df: Dockerfile, final: Stage) -> str | None:
     """The program the image starts (ENTRYPOINT, else CMD, in the stage chain), by base name
     without extension: `build` when a build tool appears in it, "" for a bare shell or
     interpreter, None when neither instruction is set."""
-    chain: list[Stage] = []
-    stage: Stage | None = final
-    while stage is not None and stage not in chain:
-        chain.append(stage)
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
+    chain = df.lineage(final)
     for keyword in ("ENTRYPOINT", "CMD"):
         for current in chain:
             found = [i for i in current.of(keyword)]
@@ -185,10 +181,9 @@ def _published_lists(df: Dockerfile, inst: Instruction) -> set[str]:
     meant for images built on this one, which install and remove it as they need."""
     stage = df.stage_of(inst)
     names: set[str] = set()
-    while stage is not None:
-        for env in stage.of("ENV"):
+    for current in df.lineage(stage) if stage is not None else ():
+        for env in current.of("ENV"):
             names.update(kv.key for kv in df.key_values(env))
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
     return names
 
 

@@ -165,14 +165,10 @@ def copy_multi_source_dest_slash(df: Dockerfile, ctx: Context) -> Iterator[Findi
 
 
 def _workdir_set(df: Dockerfile, stage: Stage, before: Instruction | None) -> bool:
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
+    for current in df.lineage(stage):
         for inst in current.of("WORKDIR"):
             if before is None or current is not stage or inst.index < before.index:
                 return True
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
     return False
 
 

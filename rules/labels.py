@@ -158,13 +158,9 @@ def label_value(df: Dockerfile, inst: Instruction, pair: KeyValue) -> str | None
 def stage_labels(df: Dockerfile, stage: Stage) -> set[str]:
     """Label keys a stage's image carries: its own LABELs and those of stages it builds on."""
     keys: set[str] = set()
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
+    for current in df.lineage(stage):
         for inst in current.of("LABEL"):
             keys.update(pair.key for pair in df.key_values(inst))
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
     return keys
 
 

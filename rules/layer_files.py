@@ -22,7 +22,7 @@ from docklint.rules.run_edits import run_commands
 
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
-    from docklint.model.nodes import Instruction, Stage
+    from docklint.model.nodes import Instruction
     from docklint.model.shell import Command
 
 
@@ -37,23 +37,13 @@ class Created:
     what: str  # "COPY", "ADD", "download", "git clone"
 
 
-def lineage(df: Dockerfile, stage: Stage) -> list[Stage]:
-    """The stage and the stages it builds on, the first base last."""
-    chain: list[Stage] = []
-    current: Stage | None = stage
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
-    return chain
-
-
 def before(df: Dockerfile, inst: Instruction) -> list[Instruction]:
     """Instructions whose layers `inst` builds on, in build order (base stages first)."""
     stage = df.stage_of(inst)
     if stage is None:
         return []
     found: list[Instruction] = []
-    for current in reversed(lineage(df, stage)):
+    for current in reversed(df.lineage(stage)):
         found.extend(i for i in current.instructions if current is not stage or i.index < inst.index)
     return found
 

@@ -106,12 +106,9 @@ def _options_after(script: Script, offset: int) -> frozenset[str]:
 
 
 def _on_busybox(df: Dockerfile, stage: Stage | None) -> bool:
-    seen: set[int] = set()
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        if stage.base is not None:
-            return bool(_BUSYBOX_BASE.search(stage.base.text))
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
+    for current in df.lineage(stage) if stage is not None else ():
+        if current.base is not None:
+            return bool(_BUSYBOX_BASE.search(current.base.text))
     return False
 
 

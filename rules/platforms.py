@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
-from docklint.model.nodes import Stage
 from docklint.rule import Context, Finding, Severity, rule
 
 
@@ -15,16 +14,6 @@ def _platform_parts(text: str) -> tuple[str, str, str]:
     if arch == "arm64" and variant == "v8":
         variant = ""  # arm64 and arm64/v8 name the same platform
     return os_, arch, variant
-
-
-def _final_chain(df: Dockerfile) -> list[Stage]:
-    """The final stage and the stages it is built FROM, nearest first."""
-    chain: list[Stage] = []
-    stage = df.final_stage
-    while stage is not None and stage not in chain:
-        chain.append(stage)
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
-    return chain
 
 
 @rule(
@@ -50,7 +39,7 @@ def invalid_base_image_platform(df: Dockerfile, ctx: Context) -> Iterator[Findin
     if not df.image_platform:
         return
     image = _platform_parts(df.image_platform)
-    for stage in _final_chain(df):
+    for stage in df.lineage():
         flag = stage.platform
         if flag is None or flag.value is None or flag.value_range is None:
             continue

@@ -19,7 +19,6 @@ from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.run_edits import reaches_image
-from docklint.rules.written_config import written_texts
 
 # Packages that install an SSH daemon, per package family (Alpine's and openSUSE's `openssh`
 # and Debian's `ssh` are metapackages that pull in the server).

@@ -20,16 +20,12 @@ def is_windows_stage(df: Dockerfile, stage: Stage) -> bool:
     """Whether a stage builds a Windows image (Windows base, backtick escape or a cmd/PowerShell SHELL)."""
     if df.escape == "`":
         return True
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
+    for current in df.lineage(stage):
         if any(part in current.base_text.lower() for part in _WINDOWS_BASES):
             return True
         for shell in current.of("SHELL"):
             if re.search(r"(?i)(powershell|pwsh|cmd(\.exe)?\b)", shell.args.text):
                 return True
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
     return False
 
 

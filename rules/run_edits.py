@@ -55,27 +55,17 @@ def reaches_image(df: Dockerfile, stage: Stage | None) -> bool:
     """True for the final stage and the stages it builds on (`FROM stage`), transitively."""
     if stage is None or not df.stages:
         return stage is None
-    current: int | None = len(df.stages) - 1
-    seen: set[int] = set()
-    while current is not None and current not in seen:
-        if current == stage.index:
-            return True
-        seen.add(current)
-        current = df.stages[current].base_stage
-    return False
+    return any(current.index == stage.index for current in df.lineage())
 
 
 def earlier_runs(df: Dockerfile, inst: Instruction) -> Iterator[Instruction]:
     """RUNs whose layers `inst` builds on: earlier in its stage, and in the stages under it."""
     target = inst.parent or inst
     stage = df.stage_of(target)
-    seen: set[int] = set()
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
+    for stage in df.lineage(stage) if stage is not None else ():
         for other in stage.instructions:
             if other.keyword == "RUN" and (stage.index != target.stage_index or other.index < target.index):
                 yield other
-        stage = df.stages[stage.base_stage] if stage.base_stage is not None else None
 
 
 # -- inserting a flag ---------------------------------------------------------------------------

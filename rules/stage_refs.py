@@ -142,23 +142,12 @@ def not_shipped(df: Dockerfile, stage: Stage) -> bool:
 
 def root_base(df: Dockerfile, stage: Stage) -> Stage:
     """The first stage of the chain `stage` builds on (`FROM a` ... `FROM b AS c` -> a's stage)."""
-    seen: set[int] = set()
-    while stage.base_stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        stage = df.stages[stage.base_stage]
-    return stage
+    return df.lineage(stage)[-1]
 
 
 def stage_has(df: Dockerfile, stage: Stage, keyword: str) -> bool:
     """Whether the stage, or a stage in this file it builds on, has an instruction of `keyword`."""
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
-        if any(True for _ in current.of(keyword)):
-            return True
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
-    return False
+    return any(any(True for _ in current.of(keyword)) for current in df.lineage(stage))
 
 
 def rename_stage_edits(df: Dockerfile, stage: Stage, new_name: str, *, keep_from: bool = False) -> list[TextEdit]:

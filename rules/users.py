@@ -70,11 +70,7 @@ def _nonroot_base(ref: ImageRef) -> bool:
 
 def _root_stage(df: Dockerfile, stage: Stage) -> Stage:
     """The stage at the start of a `FROM <stage>` chain (the one naming an image)."""
-    seen = {stage.index}
-    while stage.base_stage is not None and stage.base_stage not in seen:
-        stage = df.stages[stage.base_stage]
-        seen.add(stage.index)
-    return stage
+    return df.lineage(stage)[-1]
 
 
 def _windows(ref: ImageRef) -> bool:
@@ -101,11 +97,7 @@ def runtime_user(df: Dockerfile, stage: Stage) -> tuple[Instruction | None, bool
 def privilege_dropper(df: Dockerfile, stage: Stage) -> str | None:
     """The privilege-dropping tool the stage's entrypoint uses, if any: named in ENTRYPOINT/CMD,
     or installed by a RUN of the stage chain while an ENTRYPOINT script is set."""
-    chain: list[Stage] = []
-    current: Stage | None = stage
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = df.stages[current.base_stage] if current.base_stage is not None else None
+    chain = df.lineage(stage)
     has_entrypoint = False
     for member in chain:
         for inst in member.instructions:

@@ -64,11 +64,7 @@ def inherited_args(df: Dockerfile, stage: Stage) -> set[str]:
     with their stage, but BuildKit adds ARG values to the stage's state, which `FROM <stage>`
     starts from, so they are set in the child (dockerfile2llb `dispatchArg`)."""
     names: set[str] = set()
-    seen: set[int] = {stage.index}
-    current = stage
-    while current.base_stage is not None and current.base_stage not in seen:
-        current = df.stages[current.base_stage]
-        seen.add(current.index)
+    for current in df.lineage(stage)[1:]:
         for inst in current.of("ARG"):
             names.update(kv.key for kv in df.key_values(inst))
     return names

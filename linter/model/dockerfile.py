@@ -97,6 +97,18 @@ class Dockerfile:
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
+    def lineage(self, stage: Stage | None = None) -> list[Stage]:
+        """`stage` (default: the final stage), then each stage it builds on through
+        `FROM <stage>`, nearest first; the last one names an image (or scratch)."""
+        chain: list[Stage] = []
+        seen: set[int] = set()  # by index: comparing stages would compare their instructions
+        current = stage if stage is not None else self.final_stage
+        while current is not None and current.index not in seen:
+            seen.add(current.index)
+            chain.append(current)
+            current = self.stages[current.base_stage] if current.base_stage is not None else None
+        return chain
+
     def stage_named(self, name: str) -> Stage | None:
         """The stage a `--from=`/`FROM` value refers to: a name (case-insensitive) or an index."""
         lowered = name.lower()

@@ -121,11 +121,7 @@ HEAVY: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 
 def _final_base(df: Dockerfile, stage: Stage) -> Stage:
-    seen = {stage.index}
-    while stage.base_stage is not None and stage.base_stage not in seen:
-        stage = df.stages[stage.base_stage]
-        seen.add(stage.index)
-    return stage
+    return df.lineage(stage)[-1]
 
 
 @rule(
