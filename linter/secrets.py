@@ -342,12 +342,30 @@ def scan_text(
     line when None; `detect_secrets=False` skips it. Hashes, fingerprints and digests (see
     `looks_like_hash`) are not reported.
     """
+    spans = None if candidates is None else tuple((start, end) for start, end in candidates)
+    if len(text) > _MEMO_TEXT_LIMIT:
+        return list(_scan(text, detect_secrets, spans))
+    return list(_scan_memo(text, detect_secrets, spans))
+
+
+# The hits of a text depend on nothing but the text and the options, and carry offsets into
+# the text, not file positions: the same instruction text scanned again (the next lint of an
+# edited document, the same RUN line in many files) gets its hits from here. Bounded: at most
+# `_MEMO_ENTRIES` texts of at most `_MEMO_TEXT_LIMIT` characters (a few MB at worst); bigger
+# texts (image files) are scanned every time and never held.
+_MEMO_ENTRIES = 4096
+_MEMO_TEXT_LIMIT = 16_384
+
+
+def _scan(text: str, detect_secrets: bool, spans: tuple[tuple[int, int], ...] | None) -> tuple[SecretHit, ...]:
     hits = list(_own_hits(text))
     if detect_secrets and len(text) < 1_000_000:
-        spans = [(0, len(text))] if candidates is None else candidates
-        for start, end in spans:
+        for start, end in ((0, len(text)),) if spans is None else spans:
             hits.extend(_detect_secrets_hits(text, start, end))
-    return _dedupe(hits)
+    return tuple(_dedupe(hits))
+
+
+_scan_memo = lru_cache(maxsize=_MEMO_ENTRIES)(_scan)
 
 
 def _detect_secrets_hits(text: str, start: int, end: int) -> Iterator[SecretHit]:

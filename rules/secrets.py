@@ -4,7 +4,8 @@ values, and environment variables that switch off TLS verification."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from docklint.model.dockerfile import Dockerfile, iter_with_onbuild
 from docklint.model.nodes import Instruction, KeyValue
@@ -86,16 +87,17 @@ _ASSIGNMENT = re.compile(r"(?:^|(?<=\s))(?:--?[A-Za-z][\w-]*|[A-Za-z_][A-Za-z0-9
 _FLAG_VALUE = re.compile(r"(?:^|(?<=\s))--?(?:[\w-]*(?:pass|token|secret|key|auth)[\w-]*)[ \t]+[^\s\"'$-]\S*", re.I)
 
 
-def run_candidates(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)  # by text: the same RUN text is scanned on every lint of an edited file
+def run_candidates(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of RUN-like text worth showing detect-secrets: quoted strings, URLs, assignments."""
     spans = [m.span() for m in _QUOTED.finditer(text)]
     spans.extend(m.span() for m in _URL.finditer(text))
     spans.extend(m.span() for m in _ASSIGNMENT.finditer(text))
     spans.extend(m.span() for m in _FLAG_VALUE.finditer(text))
-    return spans
+    return tuple(spans)
 
 
-def secret_texts(inst: Instruction) -> Iterator[tuple[MappedText, list[tuple[int, int]] | None]]:
+def secret_texts(inst: Instruction) -> Iterator[tuple[MappedText, Sequence[tuple[int, int]] | None]]:
     """The texts of an instruction to scan, each with the candidate spans for detect-secrets
     (ENV, ARG and LABEL values are scanned pair by pair instead)."""
     args = inst.args

@@ -86,11 +86,17 @@ def test_mask_shows_at_most_four_characters() -> None:
 def test_results_are_cached_by_content() -> None:
     from docklint.secrets import scan_line_cached
 
+    from docklint.secrets import _scan_memo
+
     line = f"ENV TOKEN={GITHUB}"
-    scan_text(line)
-    before = scan_line_cached.cache_info().hits
-    scan_text(line)
-    assert scan_line_cached.cache_info().hits == before + 1
+    first = scan_text(line)
+    before = _scan_memo.cache_info().hits
+    assert scan_text(line) == first and first
+    assert _scan_memo.cache_info().hits == before + 1
+    # a line already seen, inside a new text: detect-secrets' answer comes from the line cache
+    lines_before = scan_line_cached.cache_info().hits
+    scan_text(line + "\nRUN true")
+    assert scan_line_cached.cache_info().hits == lines_before + 1
 
 
 def test_redact_keeps_length_and_hides_secrets() -> None:

@@ -31,6 +31,8 @@ from docklint.model.nodes import (
     SyntaxProblem,
     Word,
 )
+from docklint.model.memo import Memo
+from docklint.model.relocate import move_instruction, move_problem
 from docklint.model.source import MappedText, Pos, Range, Source
 from docklint.model.variables import expand
 
@@ -236,6 +238,28 @@ def _instruction_index(inst: Instruction) -> int:
     return inst.index
 
 
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """An instruction parsed from `chunk` (its lines, terminators included) at line 0, offset 0;
+    `at_end`: the lines ran to the end of the file (an unterminated heredoc or continuation
+    depends on that)."""
+
+    chunk: str
+    lines: int
+    at_end: bool
+    instruction: Instruction
+    problems: tuple[SyntaxProblem, ...]
+
+
+# Parsed instructions by (escape character, first line): re-parsing an edited document takes
+# every unchanged instruction from here, moved to its current place (see `relocate.py`). At most
+# 2,048 first lines with 4 instructions each, of at most 16 kB each (a few MB at worst; a typical
+# entry is about 2 kB).
+_TEMPLATES: Memo[tuple[_Template, ...]] = Memo("instructions", 2048)
+_TEMPLATES_PER_LINE = 4
+_TEMPLATE_CHARS = 16_384
+
+
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:
     """Parse Dockerfile text into the model. Never raises on bad input: problems are recorded."""
     return _Parser(text, path, context_dir).run()
@@ -349,6 +373,62 @@ class _Parser:
     # -- instructions ----------------------------------------------------------------------
 
     def _instruction(self, first: int) -> int:
+        """Parse the instruction starting on line `first`; returns the line after it."""
+        reused = self._reuse(first)
+        if reused is not None:
+            return reused
+        problems = len(self.problems)
+        after = self._parse_instruction(first)
+        self._remember(first, after, problems)
+        return after
+
+    def _reuse(self, first: int) -> int | None:
+        """Take the instruction from `_TEMPLATES` when the same lines were parsed before."""
+        found = _TEMPLATES.get((self.escape, self.lines[first]))
+        if found is None:
+            return None
+        src = self.source
+        text = src.text
+        base = src.line_start(first)
+        for template in found:
+            after = first + template.lines
+            end = src.line_start(after) if after < src.line_count else len(text)
+            if (
+                end - base != len(template.chunk)
+                or (after >= self.count) != template.at_end
+                or not text.startswith(template.chunk, base)
+            ):
+                continue
+            inst = move_instruction(template.instruction, src, first, base)
+            inst.index = len(self.instructions)
+            if inst.onbuild is not None:
+                inst.onbuild.index = inst.index
+            self.problems.extend(move_problem(problem, first) for problem in template.problems)
+            self.instructions.append(inst)
+            self.nodes.append(inst)
+            return after
+        return None
+
+    def _remember(self, first: int, after: int, problems: int) -> None:
+        src = self.source
+        base = src.line_start(first)
+        end = src.line_start(after) if after < src.line_count else len(src.text)
+        if end - base > _TEMPLATE_CHARS:
+            return
+        chunk = src.text[base:end]
+        local = Source(chunk)
+        template = _Template(
+            chunk,
+            after - first,
+            after >= self.count,
+            move_instruction(self.instructions[-1], local, -first, -base),
+            tuple(move_problem(problem, -first) for problem in self.problems[problems:]),
+        )
+        key = (self.escape, self.lines[first])
+        others = _TEMPLATES.get(key) or ()
+        _TEMPLATES.put(key, (template, *others[: _TEMPLATES_PER_LINE - 1]))
+
+    def _parse_instruction(self, first: int) -> int:
         src = self.source
         text = self.lines[first]
         match = _KEYWORD.match(text)

@@ -150,8 +150,12 @@ class MappedText:
     pieces: tuple[tuple[int, int], ...]
 
     def source_offset(self, text_offset: int) -> int:
-        index = max(bisect.bisect_right(self.pieces, text_offset, key=_first) - 1, 0)
-        text_start, source_start = self.pieces[index]
+        pieces = self.pieces
+        if len(pieces) == 1 or text_offset < pieces[1][0]:  # most texts are one piece
+            text_start, source_start = pieces[0]
+        else:
+            index = max(bisect.bisect_right(pieces, text_offset, key=_first) - 1, 0)
+            text_start, source_start = pieces[index]
         return source_start + (text_offset - text_start)
 
     def pos(self, text_offset: int) -> Pos:

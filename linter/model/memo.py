@@ -1,0 +1,78 @@
+"""Bounded, thread-safe memo tables for work that depends on text alone, not on its place.
+
+Re-linting a document after an edit re-parses text that mostly did not change: the same
+instructions, RUN scripts and values, often at other lines than before. What is remembered here
+is keyed by that text (plus whatever else the result depends on) and holds no file positions,
+or positions relative to the text that callers move to the right place (see `relocate.py`).
+So a result from a table is the result a fresh computation would give, never a stale one.
+
+Every table has a fixed number of entries (least recently used goes first), so a long editor
+session or a run over thousands of files holds at most a few megabytes. `clear_all()` empties
+them (tests compare against fresh computations with it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Generic, Hashable, TypeVar
+
+V = TypeVar("V")
+_TABLES: list[Memo[object]] = []
+
+
+class Memo(Generic[V]):
+    """A least-recently-used table of at most `size` entries; safe to share between threads."""
+
+    __slots__ = ("name", "size", "_data", "_lock", "hits", "misses")
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self._data: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        _TABLES.append(self)  # type: ignore[arg-type]
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def clear_all() -> None:
+    """Empty every table (and the memoised helpers registered with `functools.lru_cache`)."""
+    for table in _TABLES:
+        table.clear()
+    for function in _LRU_FUNCTIONS:
+        function.cache_clear()
+
+
+_LRU_FUNCTIONS: list[Any] = []
+
+
+def register_lru(function: V) -> V:
+    """Note a `functools.lru_cache` function so `clear_all()` clears it too."""
+    _LRU_FUNCTIONS.append(function)
+    return function
