@@ -168,7 +168,7 @@ def _pooled(jobs: Sequence[Job], workers: int, on_done: Callable[[], None] | Non
 
     from docklint.registry import registry
 
-    registry()  # imported here, before the fork, so the workers inherit it
+    registry().of_kind("dockerfile")  # imported here, before the fork, so the workers inherit them
     method = "fork" if sys.platform == "linux" else None
     context = multiprocessing.get_context(method)
     workers = min(workers, len(jobs))

@@ -234,7 +234,7 @@ def _suggest(word: str) -> str:
 
     from docklint.registry import registry
 
-    names = [n for r in registry().rules for n in (r.code, r.name)]
+    names = registry().names()
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.upper(), names, n=1, cutoff=0.6)

@@ -10,9 +10,24 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from docklint.rule import Rule, Severity
+
+
+class Selectable(Protocol):
+    """What selection looks at: a `Rule`, or the registry's `RuleEntry` for a rule not yet imported."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+    @property
+    def buildkit(self) -> tuple[str, ...]: ...
 
 FAILURE_THRESHOLDS = ("error", "warning", "info", "style", "none")
 EXACT = 1000
@@ -37,7 +52,7 @@ class Config:
     today: _dt.date | None = None  # for date-dependent rules (end-of-life bases); None: today
     sources: tuple[str, ...] = ()  # the files this config was read from, highest precedence first
 
-    def is_enabled(self, rule: Rule) -> bool:
+    def is_enabled(self, rule: Selectable) -> bool:
         """Whether `rule` runs under this configuration (see the module docstring)."""
         names = {rule.code.lower(), rule.name.lower(), *(a.lower() for a in rule.aliases)}
         names.update(b.lower() for b in rule.buildkit)
@@ -70,7 +85,7 @@ class Config:
         return self.today or _dt.date.today()
 
 
-def _best(selectors: tuple[str, ...], rule: Rule, names: set[str]) -> int:
+def _best(selectors: tuple[str, ...], rule: Selectable, names: set[str]) -> int:
     """Specificity of the most specific selector matching the rule; -1 when none does."""
     best = -1
     for selector in selectors:
@@ -85,7 +100,7 @@ def _best(selectors: tuple[str, ...], rule: Rule, names: set[str]) -> int:
     return best
 
 
-def _kebab_match(selector: str, rule: Rule) -> bool:
+def _kebab_match(selector: str, rule: Selectable) -> bool:
     from docklint.registry import _kebab
 
     return any(_kebab(b) == selector for b in rule.buildkit)

@@ -292,7 +292,7 @@ def _normalise_registry(name: str) -> str:
 def _all_names() -> list[str]:
     from docklint.registry import registry
 
-    return [n for r in registry().rules for n in (r.code, r.name)]
+    return registry().names()
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from docklint.config import DEFAULT, Config
-from docklint.model.dockerfile import Dockerfile, parse
+from docklint.model.dockerfile import Dockerfile, iter_with_onbuild, parse
 from docklint.model.source import Pos, Range
 from docklint.registry import registry
 from docklint.rule import Context, Finding, Rule, Severity
@@ -35,8 +35,19 @@ class LintResult:
     debug: dict[str, int] = field(default_factory=dict)
 
 
-def enabled_rules(config: Config, kind: str = "dockerfile") -> tuple[Rule, ...]:
-    return tuple(r for r in registry().of_kind(kind) if config.is_enabled(r))
+def enabled_rules(config: Config, kind: str = "dockerfile", model: Dockerfile | None = None) -> tuple[Rule, ...]:
+    """The rules of `kind` this config runs; given a Dockerfile `model`, only those that can fire
+    on it (see `Rule.needs_instructions`), so the modules of the others are never imported."""
+    entries = [e for e in registry().entries_of_kind(kind) if config.is_enabled(e)]
+    if model is not None:
+        keywords = instruction_keywords(model)
+        entries = [e for e in entries if e.can_fire(keywords, model.source.text)]
+    return registry().load(entries)
+
+
+def instruction_keywords(model: Dockerfile) -> frozenset[str]:
+    """The instructions a Dockerfile holds, ONBUILD's wrapped ones included (for rule gates)."""
+    return frozenset(inst.keyword for inst in iter_with_onbuild(model.instructions))
 
 
 def run_rules(model: Any, rules: Iterable[Rule], config: Config, path: str) -> list[Finding]:
@@ -88,7 +99,7 @@ def lint_text(
         return result
     model.image_platform = image_platform
     result.model = model
-    chosen = enabled_rules(config) if rules is None else tuple(rules)
+    chosen = enabled_rules(config, model=model) if rules is None else tuple(rules)
     shellcheck = _start_shellcheck(model, config, path) if rules is None and config.shellcheck else None
     findings = run_rules(model, chosen, config, path)
     if shellcheck is not None:

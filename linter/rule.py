@@ -157,6 +157,12 @@ class Rule:
     buildkit: tuple[str, ...] = ()  # BuildKit check names this rule answers to
     history: bool = False  # scope H: also replayed on image history `created_by`
     tags: tuple[str, ...] = ()  # headline concerns: root, base, secret, port, bloat
+    # When the rule can fire at all (Dockerfile rules): one of these instructions is in the file
+    # (ONBUILD's included), and one of these strings occurs in its text. Empty: no condition.
+    # The engine skips a rule whose condition fails without importing its module (start-up);
+    # tests/rules/test_gates.py checks every case that fires meets the condition.
+    needs_instructions: tuple[str, ...] = ()
+    needs_text: tuple[str, ...] = ()
     module: str = ""
 
     @property
@@ -192,6 +198,8 @@ def rule(
     buildkit: tuple[str, ...] = (),
     history: bool = False,
     tags: tuple[str, ...] = (),
+    needs_instructions: tuple[str, ...] = (),
+    needs_text: tuple[str, ...] = (),
 ) -> Callable[[Check], Check]:
     """Declare a rule: the decorated check gets a `__dlint_rule__` the registry collects."""
     if kind not in KINDS:
@@ -216,6 +224,8 @@ def rule(
             buildkit=buildkit,
             history=history,
             tags=tags,
+            needs_instructions=needs_instructions,
+            needs_text=needs_text,
             module=check.__module__,
         )
         return check

@@ -131,10 +131,10 @@ def _check_directive(model: Dockerfile) -> tuple[set[str], set[str]]:
             for name in value.split(","):
                 name = name.strip()
                 if name.lower() == "all":
-                    skip |= {r.code for r in registry().rules if r.buildkit}
+                    skip |= {e.code for e in registry().entries if e.buildkit}
                 elif name:
                     skip |= {r.code for r in registry().resolve(name) if r.buildkit}
         elif key == "error":
             error = value.strip().lower() == "true"
-    buildkit_codes = {r.code for r in registry().rules if r.buildkit} if error else set()
+    buildkit_codes = {e.code for e in registry().entries if e.buildkit} if error else set()
     return skip, buildkit_codes

@@ -14,8 +14,8 @@ import pytest
 
 from docklint.config import Config
 from docklint.docs import rule_markdown, rule_text, rules_table
-from docklint.engine import lint_text
-from docklint.registry import CODE, registry
+from docklint.engine import instruction_keywords, lint_text
+from docklint.registry import CODE, collect_rules, index_source, registry
 from docklint.rule import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,10 @@ def test_rule_data_twins_are_current() -> None:
 @pytest.mark.parametrize("rule", _example_params())
 def test_bad_example_fires_and_good_does_not(rule: Rule) -> None:
     config = Config(extend_select=(rule.code,))
-    bad = [f for f in lint_text(rule.bad, "Dockerfile", config, rules=[rule]).findings if f.code == rule.code]
+    result = lint_text(rule.bad, "Dockerfile", config, rules=[rule])
+    bad = [f for f in result.findings if f.code == rule.code]
+    gate = registry().entry_by_code[rule.code]
+    assert gate.can_fire(instruction_keywords(result.model), rule.bad), f"{rule.code}'s needs_* gate rejects its `bad` example"
     good = [f for f in lint_text(rule.good, "Dockerfile", config, rules=[rule]).findings if f.code == rule.code]
     assert bad, f"{rule.code}'s `bad` example does not fire it"
     assert not good, f"{rule.code}'s `good` example fires it: {[f.message for f in good]}"
@@ -141,3 +144,9 @@ def test_rules_table_aligns_columns() -> None:
     assert table[1].split() == ["DL3000", "workdir-relative-path", "error", "off"]
     assert table[2].split() == ["DL3020", "copy-instead-of-add", "error", "yes", "on"]
     assert table[0].index("NAME") == table[1].index("workdir") == table[2].index("copy")
+
+
+def test_rule_index_is_current() -> None:
+    """`rules/_index.py` is what the registry selects and gates rules by without importing them."""
+    committed = (ROOT / "rules" / "_index.py").read_text(encoding="utf-8")
+    assert committed == index_source(collect_rules()), "rules/_index.py is stale: run `python scripts/gen_docs.py`"

@@ -57,8 +57,8 @@ def issue(finding: Finding, fingerprint: str) -> dict[str, Any]:
 
 
 def category(finding: Finding) -> str:
-    rule = registry().by_code.get(finding.code)
-    for tag in rule.tags if rule is not None else ():
+    entry = registry().entry_by_code.get(finding.code)
+    for tag in entry.tags if entry is not None else ():
         if tag in CATEGORY:
             return CATEGORY[tag]
     return "Style" if finding.severity is Severity.STYLE else "Bug Risk"

@@ -164,8 +164,8 @@ def _reports_masked_secret(finding: Finding) -> bool:
     from docklint.registry import registry
     from docklint.secrets import ELLIPSIS
 
-    rule = registry().by_code.get(finding.code)
-    return rule is not None and "secret" in rule.tags and ELLIPSIS in finding.message
+    entry = registry().entry_by_code.get(finding.code)
+    return entry is not None and "secret" in entry.tags and ELLIPSIS in finding.message
 
 
 def _mask_span(text: str, start: int, end: int) -> str:
