@@ -40,14 +40,24 @@ def enabled_rules(config: Config, kind: str = "dockerfile", model: Dockerfile | 
     on it (see `Rule.needs_instructions`), so the modules of the others are never imported."""
     entries = [e for e in registry().entries_of_kind(kind) if config.is_enabled(e)]
     if model is not None:
-        keywords = instruction_keywords(model)
-        entries = [e for e in entries if e.can_fire(keywords, model.source.text)]
+        keywords, text = instruction_keywords(model), gate_text(model)
+        entries = [e for e in entries if e.can_fire(keywords, text)]
     return registry().load(entries)
 
 
 def instruction_keywords(model: Dockerfile) -> frozenset[str]:
     """The instructions a Dockerfile holds, ONBUILD's wrapped ones included (for rule gates)."""
     return frozenset(inst.keyword for inst in iter_with_onbuild(model.instructions))
+
+
+def gate_text(model: Dockerfile) -> str:
+    """The text `needs_text` gates look in: the file with line continuations joined, since a
+    command name may be split across lines (`apt-\\` + `get`) and rules see it whole."""
+    text = model.source.text
+    marker = model.escape + "\n"
+    if marker not in text and model.escape + "\r" not in text:
+        return text
+    return text.replace(model.escape + "\r\n", "").replace(marker, "").replace(model.escape + "\r", "")
 
 
 def run_rules(model: Any, rules: Iterable[Rule], config: Config, path: str) -> list[Finding]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docklint.config import Config
-from docklint.engine import enabled_rules, instruction_keywords, run_rules
+from docklint.engine import enabled_rules, gate_text, instruction_keywords, run_rules
 from docklint.model.dockerfile import parse
 from docklint.registry import registry
 
@@ -23,9 +23,9 @@ EVERY_RULE = Config(extend_select=tuple(e.code for e in registry().entries_of_ki
 def _skipped_findings(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
     model = parse(text, str(path), str(path.parent))
-    keywords = instruction_keywords(model)
+    keywords, joined = instruction_keywords(model), gate_text(model)
     everything = enabled_rules(EVERY_RULE)
-    skipped = [r for r in everything if not registry().entry_by_code[r.code].can_fire(keywords, text)]
+    skipped = [r for r in everything if not registry().entry_by_code[r.code].can_fire(keywords, joined)]
     return [f"{f.code} at {f.range.start.line + 1}: {f.message}" for f in run_rules(model, skipped, EVERY_RULE, str(path))]
 
 
