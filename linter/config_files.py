@@ -8,7 +8,6 @@ validated once and frozen into a `Config`. Errors name file, line and key, with 
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -68,6 +67,8 @@ class Layer:
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

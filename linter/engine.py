@@ -6,8 +6,6 @@ or `lint_path`, so they all see the same findings.
 
 from __future__ import annotations
 
-import logging
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -18,7 +16,6 @@ from docklint.model.source import Pos, Range
 from docklint.registry import registry
 from docklint.rule import Context, Finding, Rule, Severity
 
-log = logging.getLogger("docklint")
 
 INTERNAL_ERROR = ("DF000", "internal-error")
 
@@ -68,7 +65,7 @@ def run_rules(model: Any, rules: Iterable[Rule], config: Config, path: str) -> l
         try:
             findings.extend(rule.check(model, ctx))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the others
-            log.debug("rule %s crashed on %s:\n%s", rule.code, path, traceback.format_exc())
+            _debug("rule %s crashed on %s:\n%s", rule.code, path)
             findings.append(internal_error(path, f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: {error}"))
     return findings
 
@@ -104,7 +101,7 @@ def lint_text(
     try:
         model = parse(text, path, context_dir)
     except Exception as error:  # noqa: BLE001 - the parser must never take the run down
-        log.debug("parser crashed on %s:\n%s", path, traceback.format_exc())
+        _debug("parser crashed on %s:\n%s", path)
         result.findings.append(internal_error(path, f"the Dockerfile parser crashed: {type(error).__name__}: {error}"))
         return result
     model.image_platform = image_platform
@@ -129,7 +126,7 @@ def _start_shellcheck(model: Dockerfile, config: Config, path: str) -> Any:
     try:
         return shellcheck.start(model, config, path)
     except Exception:  # noqa: BLE001 - an optional external tool must not take the run down
-        log.debug("ShellCheck pass failed on %s:\n%s", path, traceback.format_exc())
+        _debug("ShellCheck pass failed on %s:\n%s", path)
         return None
 
 
@@ -137,7 +134,7 @@ def _collect_shellcheck(pending: Any, path: str) -> list[Finding]:
     try:
         return list(pending.collect())
     except Exception:  # noqa: BLE001 - as above
-        log.debug("ShellCheck pass failed on %s:\n%s", path, traceback.format_exc())
+        _debug("ShellCheck pass failed on %s:\n%s", path)
         return []
 
 
@@ -219,3 +216,11 @@ def lint_path(
     except InputError as error:
         return LintResult(path=name, error=str(error))
     return lint_text(text, name, config, context_dir=str(path.parent), image_platform=image_platform)
+
+
+def _debug(message: str, *args: object) -> None:
+    """Log the exception being handled, for `--debug` (logging loads only when something failed)."""
+    import logging
+    import traceback
+
+    logging.getLogger("docklint").debug(message, *args, traceback.format_exc())
