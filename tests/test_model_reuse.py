@@ -58,7 +58,8 @@ def _script(script: Any, df: Dockerfile) -> tuple[Any, ...]:
             command.piped_to.index if command.piped_to else None,
             command.instruction.index if command.instruction else None, command.index,
             [(f.name, f.value) for f in command.flags], [w.range for w in command.positionals()],
-            command.text.source is df.source,
+            command.text.source is df.source, command.text is script.text,
+            [w.exact for w in command.argv],
         ))
     return (
         _text(script.text, df), script.kind, script.shell, script.shell_argv, script.interpreter,

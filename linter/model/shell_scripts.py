@@ -72,9 +72,12 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
         return script
     STATS["scripts"] += 1
     if builder is None:
-        builder = Builder()
-        builder.parse(script.text)
-    commands = _dedup(builder.commands)
+        from docklint.model.shell_memo import parse_commands
+
+        parsed, fallback, tokenized = parse_commands(script.text)
+    else:
+        parsed, fallback, tokenized = builder.commands, builder.fallback, builder.tokenized
+    commands = _dedup(parsed)
     main: Command | None = None
     if script.kind == "exec" and commands and commands[0].name in POSIX_SHELLS and shell_script_word(commands[0].args):
         main = commands[0]
@@ -88,8 +91,8 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
             added, removed = set_changes(command.args)
             points.append((index, shell_context(command), added, removed))
     script.commands = tuple(commands)
-    script.fallback = builder.fallback
-    script.tokenized = builder.tokenized
+    script.fallback = fallback
+    script.tokenized = tokenized
     script._set_points = tuple(points)
     script._main = main
     options = set(script.shell_options)
