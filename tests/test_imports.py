@@ -50,3 +50,36 @@ def test_rules_and_explain_load_no_heavy_library(tmp_path: Path) -> None:
     )
     loaded = loaded_after(code, cwd=tmp_path)
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def rule_modules_after(code: str, cwd: Path | None = None) -> set[str]:
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith('docklint.rules.'))))\n"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.splitlines()[-1]))
+
+
+def test_selecting_rules_imports_no_rule_module() -> None:
+    """Config, selectors and pragmas are checked against the generated index (rules/_index.py)."""
+    loaded = rule_modules_after(
+        "from docklint.registry import registry\n"
+        "from docklint.config import Config\n"
+        "known = registry()\n"
+        "assert known.is_known('DL3008') and known.resolve('apt-get-pin-versions')\n"
+        "assert [e.code for e in known.entries_of_kind('dockerfile') if Config(select=('DL3',)).is_enabled(e)]\n"
+    )
+    assert loaded <= {"docklint.rules._index"}, sorted(loaded)
+
+
+def test_linting_a_dockerfile_imports_only_dockerfile_rule_modules(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER 10001\nCMD [\"true\"]\n")
+    code = (
+        "import io, contextlib\n"
+        "from docklint.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--no-shellcheck', 'Dockerfile'])\n"
+    )
+    loaded = rule_modules_after(code, cwd=tmp_path)
+    assert loaded, "no rule ran"
+    others = sorted(m for m in loaded if m.split(".")[2].startswith(("image_", "compose", "daemon")))
+    assert not others, others
