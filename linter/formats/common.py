@@ -10,7 +10,6 @@ on identical text in one file are told apart by their order of occurrence, a suf
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -124,6 +123,8 @@ def _basis(finding: Finding, source: Source | None) -> str:
 
 def fingerprinted(report: Report) -> Iterator[tuple[LintResult, Finding, str]]:
     """Every finding of the report with its fingerprint `<hex>:<occurrence>`, in report order."""
+    import hashlib  # only the formats with fingerprints need it, not the terminal's
+
     for result in report.results:
         if not result.findings:
             continue
