@@ -45,6 +45,7 @@ MANIFESTS = (
     good="FROM node:22-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
     "COPY . .\nCMD [\"node\", \"server.js\"]",
     tags=("bloat",),
+    needs_instructions=("COPY", "ADD"),
 )
 def copy_context_before_dependency_install(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for index, stage in enumerate(df.stages):
@@ -157,6 +158,7 @@ def install_label(command: Command) -> str | None:
     "tar -xzf /tmp/jdk.tar.gz -C /opt",
     options=(Option("max-size", int, 50_000_000, "Archives larger than this many bytes are reported"),),
     tags=("bloat",),
+    needs_instructions=("COPY", "ADD"),
 )
 def large_archive_added(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.model.imagefs.stream import format_size

@@ -62,6 +62,7 @@ def _multiple(code: str, keyword: str, severity: Severity, bad: str, good: str) 
         good=good,
         fix_safety=_MULTIPLE_FIX.format(k=keyword),
         buildkit=("MultipleInstructionsDisallowed",),
+        needs_instructions=(keyword,),
     )
 
 
@@ -102,6 +103,7 @@ multiple_entrypoint = _multiple(
     fix_safety="Safe: stage names are case-insensitive; the name and the references spelling it "
     "are lowercased together.",
     buildkit=("StageNameCasing",),
+    needs_text=("AS", "as", "As", "aS"),
 )
 def stage_name_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
@@ -127,6 +129,7 @@ def stage_name_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM golang:1.23 AS build",
     fix_safety="Safe: the keyword is case-insensitive.",
     buildkit=("FromAsCasing",),
+    needs_text=("AS", "as", "As", "aS"),
 )
 def from_as_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
@@ -167,6 +170,7 @@ RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
     fix_safety="Unsafe: the stage gets a new name, so `--target` options in build scripts must "
     "change too; references inside the file are renamed.",
     buildkit=("ReservedStageName",),
+    needs_text=("AS", "as", "As", "aS"),
 )
 def reserved_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     taken = {s.name.lower() for s in df.stages if s.name}
@@ -201,6 +205,7 @@ def reserved_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM --platform=linux/amd64 alpine:3.20 AS base",
     good="FROM --platform=$BUILDPLATFORM golang:1.23 AS build",
     buildkit=("FromPlatformFlagConstDisallowed",),
+    needs_text=("--platform", "--PLATFORM", "--Platform"),
 )
 def from_platform_flag_const(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
@@ -230,6 +235,7 @@ def from_platform_flag_const(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20",
     fix_safety="Safe: the target platform is the default for every stage.",
     buildkit=("RedundantTargetPlatform",),
+    needs_text=("TARGETPLATFORM",),
 )
 def redundant_target_platform(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
@@ -321,6 +327,7 @@ def consistent_instruction_casing(df: Dockerfile, ctx: Context) -> Iterator[Find
     fix_safety="Safe: offered when the value is on one line and quoting it keeps it the same "
     "string; otherwise no fix.",
     buildkit=("LegacyKeyValueFormat",),
+    needs_instructions=("ENV", "LABEL"),
 )
 def legacy_key_value_format(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("ENV", "LABEL"):

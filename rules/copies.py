@@ -42,6 +42,8 @@ _OTHER_OPTIONS = frozenset({"--from", "--reference", "-h", "--no-dereference", "
     ),
     history=True,
     tags=("bloat",),
+    needs_instructions=("COPY", "ADD"),
+    needs_text=("chown", "chmod"),
 )
 def chown_chmod_duplicates_layer(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in shipped_runs(df):
@@ -127,6 +129,7 @@ def _fix(
     good="FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci",
     fix_safety="Safe: the same files land in the same folder; only the number of layers changes.",
     tags=("bloat",),
+    needs_instructions=("COPY", "ADD"),
 )
 def consecutive_copy_same_dest(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     previous: Instruction | None = None

@@ -50,6 +50,7 @@ def split_port(spec: str) -> tuple[str, str, str, str]:
     ),
     bad="FROM nginx:1.27\nEXPOSE 80800",
     good="FROM nginx:1.27\nEXPOSE 8080",
+    needs_instructions=("EXPOSE",),
 )
 def expose_port_out_of_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("EXPOSE"):
@@ -74,6 +75,7 @@ def expose_port_out_of_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM nginx:1.27\nEXPOSE 80/tcp",
     fix_safety="Safe: the protocol is matched case-insensitively.",
     buildkit=("ExposeProtoCasing",),
+    needs_instructions=("EXPOSE",),
 )
 def expose_proto_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("EXPOSE"):
@@ -106,6 +108,7 @@ def expose_proto_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the image records only the container port either way.",
     buildkit=("ExposeInvalidFormat",),
     tags=("port",),
+    needs_instructions=("EXPOSE",),
 )
 def expose_invalid_format(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("EXPOSE"):
@@ -148,6 +151,7 @@ def _dest_ends_with_separator(df: Dockerfile, inst: Instruction, dest: Word) -> 
     bad="FROM node:22-slim\nCOPY package.json package-lock.json /app",
     good="FROM node:22-slim\nCOPY package.json package-lock.json /app/",
     fix_safety="Safe: with several sources the destination can only be a directory.",
+    needs_instructions=("COPY",),
 )
 def copy_multi_source_dest_slash(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -189,6 +193,7 @@ _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
     ),
     bad="FROM python:3.12-slim\nCOPY requirements.txt .",
     good="FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .",
+    needs_instructions=("COPY",),
 )
 def copy_relative_dest_without_workdir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -222,6 +227,7 @@ def copy_relative_dest_without_workdir(df: Dockerfile, ctx: Context) -> Iterator
     ),
     bad="FROM node:22\nONBUILD FROM node:22-slim",
     good="FROM node:22\nONBUILD COPY . /app/",
+    needs_instructions=("ONBUILD",),
 )
 def onbuild_invalid_trigger(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("ONBUILD"):

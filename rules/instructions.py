@@ -44,6 +44,7 @@ def is_url(path: str) -> bool:
     fix_safety="Safe: none of the sources is an archive or URL, so `COPY` copies the same files.",
     tags=(),
     history=True,
+    needs_instructions=("ADD",),
 )
 def copy_instead_of_add(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("ADD"):
@@ -74,6 +75,7 @@ def copy_instead_of_add(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nWORKDIR app",
     good="FROM alpine:3.20\nWORKDIR /app",
     buildkit=("WorkdirRelativePath",),
+    needs_instructions=("WORKDIR",),
 )
 def workdir_relative_path(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("WORKDIR"):
@@ -101,6 +103,7 @@ def workdir_relative_path(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"',
     fix_safety="Unsafe: the image's `Author` config field is replaced by a label.",
     buildkit=("MaintainerDeprecated",),
+    needs_instructions=("MAINTAINER",),
 )
 def maintainer_deprecated(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("MAINTAINER"):
@@ -133,6 +136,7 @@ SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]{}~#!=]")
     fix_safety="Unsafe: the command stops running under a shell; offered only when it uses no "
     "shell syntax (variables, pipes, redirections, quotes).",
     buildkit=("JSONArgsRecommended",),
+    needs_instructions=("CMD", "ENTRYPOINT"),
 )
 def json_args_recommended(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("CMD", "ENTRYPOINT"):

@@ -179,6 +179,7 @@ def stage_labels(df: Dockerfile, stage: Stage) -> set[str]:
     ),
     bad='FROM alpine:3.20\nLABEL Maintainer="Jane Doe"',
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.authors="Jane Doe"',
+    needs_instructions=("LABEL",),
 )
 def invalid_label_key(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst, pair in _labels(df):
@@ -232,6 +233,7 @@ def label_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM alpine:3.20\nLABEL team=web",
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.source="https://example.com/repo"',
+    needs_instructions=("LABEL",),
 )
 def label_superfluous(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     schema = ctx.config.label_schema
@@ -251,6 +253,7 @@ def label_superfluous(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     rationale="An empty schema label satisfies the letter of the schema but carries no information.",
     bad='FROM alpine:3.20\nLABEL org.opencontainers.image.version=""',
     good="FROM alpine:3.20\nLABEL org.opencontainers.image.version=1.4.2",
+    needs_instructions=("LABEL",),
 )
 def label_empty(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     schema = ctx.config.label_schema
@@ -284,6 +287,7 @@ def _typed(code: str, kind: str, name: str, what: str, example: str, bad: str, g
         ),
         bad=bad,
         good=good,
+        needs_instructions=("LABEL",),
     )(check)
 
 

@@ -79,6 +79,7 @@ def remove_port(port: ExposedPort) -> TextEdit:
     good="FROM alpine:3.20\nEXPOSE 8080",
     fix_safety="Unsafe: the image stops declaring port 22, so `docker run -P` no longer publishes it.",
     tags=("port",),
+    needs_instructions=("EXPOSE",),
 )
 def expose_ssh_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for port in exposed_ports(df):
@@ -113,6 +114,7 @@ def expose_ssh_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         ),
     ),
     tags=("port",),
+    needs_instructions=("EXPOSE",),
 )
 def expose_sensitive_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     table = port_table()
@@ -153,6 +155,7 @@ def expose_sensitive_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nEXPOSE 25",
     good="FROM alpine:3.20\nEXPOSE 2525",
     tags=("port", "root"),
+    needs_instructions=("EXPOSE",),
 )
 def expose_privileged_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     table = port_table()
@@ -178,6 +181,7 @@ def expose_privileged_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20\nEXPOSE 10000-10010/udp",
     options=(Option("max-range", int, 100, "The widest range accepted without a finding"),),
     tags=("port",),
+    needs_instructions=("EXPOSE",),
 )
 def expose_wide_port_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     limit = int(ctx.option("max-range"))

@@ -73,6 +73,7 @@ def healthcheck_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM node:22-slim\nUSER node",
     good="FROM node:22-slim\nUSER 1000:1000",
     tags=("root",),
+    needs_instructions=("USER",),
 )
 def user_not_numeric(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("USER"):
@@ -164,6 +165,7 @@ def _repair(body: str) -> tuple[str | None, str]:
     good='FROM nginx:1.27\nCMD ["nginx", "-g", "daemon off;"]',
     fix_safety="Unsafe: the instruction switches from shell form to the exec form its brackets "
     "asked for, which changes what runs.",
+    needs_text=("[",),
 )
 def exec_form_invalid_json(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.instructions:
@@ -214,6 +216,7 @@ def valid_signal(text: str) -> bool:
     ),
     bad="FROM nginx:1.27\nSTOPSIGNAL SIGQUITT",
     good="FROM nginx:1.27\nSTOPSIGNAL SIGQUIT",
+    needs_instructions=("STOPSIGNAL",),
 )
 def invalid_stopsignal(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("STOPSIGNAL"):
@@ -258,6 +261,7 @@ def duration_problem(text: str) -> str | None:
     ),
     bad="FROM nginx:1.27\nHEALTHCHECK --interval=30 CMD curl -f http://localhost/",
     good="FROM nginx:1.27\nHEALTHCHECK --interval=30s CMD curl -f http://localhost/",
+    needs_instructions=("HEALTHCHECK",),
 )
 def invalid_healthcheck_options(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("HEALTHCHECK"):

@@ -36,6 +36,7 @@ from docklint.rules.stage_refs import (  # noqa: F401
     bad="FROM golang:1.23 AS build\nFROM alpine:3.20 AS build",
     good="FROM golang:1.23 AS build\nFROM alpine:3.20 AS runtime",
     buildkit=("DuplicateStageName",),
+    needs_text=("AS", "as", "As", "aS"),
 )
 def duplicate_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     seen: dict[str, int] = {}
@@ -68,6 +69,7 @@ def duplicate_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=biuld /out/app /usr/bin/app",
     good="FROM golang:1.23 AS build\nFROM alpine:3.20\nCOPY --from=build /out/app /usr/bin/app",
+    needs_instructions=("COPY",),
 )
 def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -114,6 +116,7 @@ def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM golang:1.23 AS build\nCOPY --from=build /src /src",
     good="FROM golang:1.23 AS deps\nFROM golang:1.23 AS build\nCOPY --from=deps /src /src",
+    needs_instructions=("COPY",),
 )
 def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -170,6 +173,7 @@ def _whole_copy_is_fine(df: Dockerfile, ref: StageRef) -> bool:
     good="FROM debian:12 AS build\nRUN make install\nFROM gcr.io/distroless/base-debian12\n"
     "COPY --from=build /usr/local/bin/app /usr/local/bin/app",
     tags=("bloat",),
+    needs_instructions=("COPY",),
 )
 def copy_entire_filesystem(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -254,6 +258,7 @@ def _new_stage_name(df: Dockerfile, stage: Stage) -> str:
     good="FROM golang:1.23 AS build\nRUN go build -o /app\nFROM alpine:3.20\nCOPY --from=build /app /app",
     fix_safety="Safe: the same stage is referenced by name; an unnamed stage gets a name "
     "(its base image's name, or `stage-N`) that nothing else uses.",
+    needs_instructions=("COPY",),
 )
 def copy_from_stage_index(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("COPY"):
@@ -290,6 +295,7 @@ def copy_from_stage_index(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d",
     good="FROM alpine:3.20.3@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d",
     tags=("base",),
+    needs_text=("@",),
 )
 def digest_without_tag(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:

@@ -159,6 +159,7 @@ def _merge_fix(df: Dockerfile, first: Instruction, second: Instruction) -> Fix |
     "when the first command changes shell state (`cd`, `export`, `set`, ...), when comments sit "
     "between the two, for heredocs, exec form or a non-POSIX SHELL.",
     tags=("bloat",),
+    needs_instructions=("RUN",),
 )
 def consecutive_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     previous: Instruction | None = None
@@ -217,6 +218,7 @@ def _buildkit_feature(inst: Instruction) -> tuple[Range, str] | None:
     fix_safety="Unsafe: the build then pulls the `docker/dockerfile:1` frontend image, which "
     "offline builders may not have.",
     enabled=False,
+    needs_instructions=("RUN", "COPY", "ADD"),
 )
 def syntax_directive_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     if "syntax" in df.directives:

@@ -40,6 +40,7 @@ def user_is_root(df: Dockerfile, inst: Instruction) -> bool:
     bad="FROM alpine:3.20\nRUN apk add --no-cache curl\nUSER root",
     good="FROM alpine:3.20\nUSER root\nRUN apk add --no-cache curl\nUSER 10001",
     tags=("root",),
+    needs_instructions=("USER",),
 )
 def last_user_is_root(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:
@@ -187,6 +188,7 @@ def volume_paths(inst: Instruction) -> list[tuple[str, Range]]:
     ),
     bad="FROM alpine:3.20\nVOLUME /var/run/docker.sock",
     good="FROM alpine:3.20\nVOLUME /var/lib/app",
+    needs_instructions=("VOLUME",),
 )
 def sensitive_volume(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -213,6 +215,7 @@ def sensitive_volume(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM alpine:3.20\nWORKDIR /proc/app",
     good="FROM alpine:3.20\nWORKDIR /app",
+    needs_instructions=("WORKDIR",),
 )
 def workdir_system_directory(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -241,6 +244,7 @@ def workdir_system_directory(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nRUN --security=insecure mount -t tmpfs none /mnt",
     good="FROM alpine:3.20\nRUN --mount=type=tmpfs,target=/mnt ls /mnt",
     tags=("root",),
+    needs_instructions=("RUN",),
 )
 def run_insecure_build_flags(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -274,6 +278,7 @@ def run_insecure_build_flags(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM node:22-alpine\nCOPY --chown=node:node . /app\nUSER node",
     good="FROM node:22-alpine\nCOPY . /app\nUSER node",
     tags=("root",),
+    needs_instructions=("USER",),
 )
 def copy_chown_to_runtime_user(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     stage = df.final_stage

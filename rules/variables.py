@@ -85,6 +85,7 @@ def inherited_args(df: Dockerfile, stage: Stage) -> set[str]:
     bad="FROM node:${NODE_VERSION}-slim",
     good="ARG NODE_VERSION=22\nFROM node:${NODE_VERSION}-slim",
     buildkit=("UndefinedArgInFrom",),
+    needs_text=("$",),
 )
 def undefined_arg_in_from(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     declared = {kv.key for arg in df.global_args for kv in df.key_values(arg)} | AUTOMATIC_ARGS
@@ -120,6 +121,7 @@ def undefined_arg_in_from(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="ARG TAG\nFROM busybox:${TAG}",
     good="ARG TAG=1.36\nFROM busybox:${TAG}",
     buildkit=("InvalidDefaultArgInFrom",),
+    needs_text=("$",),
 )
 def invalid_default_arg_in_from(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     scope: dict[str, str | None] = dict(PLATFORM_DEFAULTS)
@@ -160,6 +162,7 @@ def _declared_in(inst: Instruction, df: Dockerfile) -> set[str]:
     bad="FROM alpine:3.20\nCOPY $SRC_DIR /app/",
     good="FROM alpine:3.20\nARG SRC_DIR=src\nCOPY $SRC_DIR /app/",
     buildkit=("UndefinedVar",),
+    needs_text=("$",),
 )
 def undefined_var(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     global_names = {kv.key for arg in df.global_args for kv in df.key_values(arg)}
@@ -216,6 +219,8 @@ def _stage_texts(inst: Instruction) -> Iterator[MappedText]:
     good="ARG VERSION=1.2.3\nFROM alpine:3.20\nARG VERSION\nRUN wget https://example.com/app-${VERSION}.tar.gz",
     fix_safety="Unsafe: the variable gets the global default inside the stage, which is what the "
     "instruction meant but changes what gets built.",
+    needs_instructions=("ARG",),
+    needs_text=("$",),
 )
 def global_arg_not_redeclared(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     global_lines: dict[str, int] = {}
@@ -273,6 +278,8 @@ def _redeclare(df: Dockerfile, stage: Stage, name: str) -> Fix:
     ),
     bad="FROM alpine:3.20\nENV APP_HOME=/srv/app APP_BIN=$APP_HOME/bin",
     good="FROM alpine:3.20\nENV APP_HOME=/srv/app\nENV APP_BIN=$APP_HOME/bin",
+    needs_instructions=("ENV",),
+    needs_text=("$",),
 )
 def env_self_reference(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in df.of("ENV"):
@@ -315,6 +322,8 @@ def pairs_key_index(pairs: list[KeyValue], name: str) -> int:
     ),
     bad="FROM golang:1.23\nENV PATH=/app/bin",
     good="FROM golang:1.23\nENV PATH=/app/bin:$PATH",
+    needs_instructions=("ENV",),
+    needs_text=("PATH",),
 )
 def env_path_clobbered(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.rules.process import is_windows_stage

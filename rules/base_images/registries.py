@@ -113,6 +113,7 @@ def untrusted_registry(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM php:8.3-fpm\nCOPY --from=composer /usr/bin/composer /usr/bin/composer",
     good="FROM php:8.3-fpm\nCOPY --from=composer:2.8 /usr/bin/composer /usr/bin/composer",
     tags=("base",),
+    needs_instructions=("COPY", "RUN"),
 )
 def copy_from_image_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     strict = ctx.config.require_digest or ctx.config.strict

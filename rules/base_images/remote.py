@@ -66,6 +66,7 @@ def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
     good="FROM alpine:3.20\nADD --checksum=sha256:24454f830cdd571e2c4ad3b5ed3e7a1f2a9e1b9b0f4b2e6c9d6e0f1a2b3c4d5e "
     "https://example.com/tool.tar.gz /opt/",
     history=True,
+    needs_instructions=("ADD",),
 )
 def add_remote_url_without_checksum(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst, word, value in add_sources(df):
@@ -91,6 +92,7 @@ def add_remote_url_without_checksum(df: Dockerfile, ctx: Context) -> Iterator[Fi
     bad="FROM alpine:3.20\nADD https://github.com/moby/buildkit.git#v0.16.0 /src",
     good="FROM alpine:3.20\nADD https://github.com/moby/buildkit.git#2a7d2b4f7e6d4b1c9a8f0e3d5c7b9a1e2f4d6c8b /src",
     history=True,
+    needs_instructions=("ADD",),
 )
 def add_git_ref_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst, word, value in add_sources(df):
@@ -120,6 +122,7 @@ def add_git_ref_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nADD rootfs.tar.gz /",
     good="FROM alpine:3.20\nRUN --mount=type=bind,source=rootfs.tar.gz,target=/tmp/rootfs.tar.gz \\\n"
     "    tar -xzf /tmp/rootfs.tar.gz -C /",
+    needs_instructions=("ADD",),
 )
 def add_local_archive(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.rules.instructions import is_archive, is_url
