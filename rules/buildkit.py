@@ -205,7 +205,6 @@ def reserved_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM --platform=linux/amd64 alpine:3.20 AS base",
     good="FROM --platform=$BUILDPLATFORM golang:1.23 AS build",
     buildkit=("FromPlatformFlagConstDisallowed",),
-    needs_text=("--platform", "--PLATFORM", "--Platform"),
 )
 def from_platform_flag_const(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:

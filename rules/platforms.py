@@ -34,7 +34,6 @@ def _platform_parts(text: str) -> tuple[str, str, str]:
     "FROM --platform=linux/arm64 alpine:3.20",
     good="FROM --platform=$TARGETPLATFORM alpine:3.20",
     buildkit=("InvalidBaseImagePlatform",),
-    needs_text=("--platform", "--PLATFORM", "--Platform"),
 )
 def invalid_base_image_platform(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     if not df.image_platform:
