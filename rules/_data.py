@@ -1,37 +1,44 @@
 """Data files bundled with the rules (`rules/data/*.yaml`), loaded once per process on first use.
 
 The YAML files are the source people edit. Each has a compiled JSON twin (`NAME.yaml.json`,
-written by `python scripts/gen_docs.py`) holding the parsed data and the SHA-256 of the YAML
+written by `python scripts/gen_docs.py`) holding the parsed data and the CRC-32 of the YAML
 text it came from, so that linting does not import PyYAML (~50 ms at start-up). A twin that is
-missing or stale is ignored and the YAML is parsed instead: slower, never wrong.
+missing or stale is ignored and the YAML is parsed instead: slower, never wrong. (A checksum
+only has to notice an edit someone forgot to compile, so zlib's CRC-32 does, without loading
+OpenSSL for hashlib; the files are read beside this module rather than through
+importlib.resources, which costs ~10 ms to import and which a package installed as plain files
+does not need.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import os
+import zlib
 from functools import cache
-from importlib import resources
 from typing import Any
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
 @cache
 def load(name: str) -> Any:
     """The parsed contents of `rules/data/<name>` (YAML)."""
-    folder = resources.files("docklint.rules").joinpath("data")
-    text = folder.joinpath(name).read_text(encoding="utf-8")
+    with open(os.path.join(DATA, name), encoding="utf-8") as handle:
+        text = handle.read()
     try:
-        twin = json.loads(folder.joinpath(name + ".json").read_text(encoding="utf-8"), object_hook=_revive)
+        with open(os.path.join(DATA, name + ".json"), encoding="utf-8") as handle:
+            twin = json.loads(handle.read(), object_hook=_revive)
     except (OSError, ValueError):
         twin = None
-    if isinstance(twin, dict) and twin.get("sha256") == digest(text):
+    if isinstance(twin, dict) and twin.get("crc32") == digest(text):
         return twin["data"]
     return parse_yaml(text)
 
 
 def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
 def parse_yaml(text: str) -> Any:
@@ -43,7 +50,7 @@ def parse_yaml(text: str) -> Any:
 
 def compiled(text: str) -> str:
     """The JSON twin of a YAML data file's text (what `scripts/gen_docs.py` writes)."""
-    document = {"sha256": digest(text), "data": parse_yaml(text)}
+    document = {"crc32": digest(text), "data": parse_yaml(text)}
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False, default=_encode) + "\n"
 
 

@@ -24,30 +24,44 @@ class EndOfLife:
 
 
 @cache
-def _table() -> tuple[list[tuple[str, list[tuple[re.Pattern[str], EndOfLife]]]], list[tuple[re.Pattern[str], EndOfLife]]]:
+def _releases(repo: str) -> tuple[tuple[re.Pattern[str], EndOfLife], ...]:
+    """The release patterns of one image repository (compiled when a file uses it: the table has
+    a few hundred, and a Dockerfile names one or two repositories)."""
     from docklint.rules._data import load
 
-    data = load("eol.yaml")
-    images = [
-        (repo, [(re.compile(e["tags"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries])
-        for repo, entries in data["images"].items()
-    ]
-    variants = [(re.compile(e["pattern"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in data["variants"]]
-    return images, variants
+    entries = load("eol.yaml")["images"].get(repo, ())
+    return tuple((re.compile(e["tags"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries)
+
+
+@cache
+def _variants() -> tuple[tuple[re.Pattern[str], EndOfLife], ...]:
+    from docklint.rules._data import load
+
+    entries = load("eol.yaml")["variants"]
+    return tuple((re.compile(e["pattern"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries)
+
+
+@cache
+def _wildcard_repos() -> tuple[str, ...]:
+    from docklint.rules._data import load
+
+    return tuple(repo for repo in load("eol.yaml")["images"] if "*" in repo)
 
 
 def end_of_life(ref: ImageRef) -> EndOfLife | None:
     """The end-of-life entry a base image's tag falls under, if any (whatever today's date)."""
-    images, variants = _table()
+    from docklint.rules._data import load
+
     tag = ref.tag or "latest"
     written = ref.short_name
-    for repo, releases in images:
-        if written != repo and not ("*" in repo and fnmatch.fnmatchcase(written, repo)):
+    # The table's order decides between an exact repository and a wildcard one that both match.
+    for repo in load("eol.yaml")["images"]:
+        if written != repo and not (repo in _wildcard_repos() and fnmatch.fnmatchcase(written, repo)):
             continue
-        for pattern, entry in releases:
+        for pattern, entry in _releases(repo):
             if pattern.fullmatch(tag):
                 return entry
-    for pattern, entry in variants:
+    for pattern, entry in _variants():
         if pattern.search(tag):
             return entry
     return None
