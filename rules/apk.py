@@ -28,6 +28,8 @@ APK_CACHE_LINK = "/etc/apk/cache"
     ),
     bad="FROM alpine:3.20\nRUN apk add --no-cache curl",
     good="FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r2",
+    needs_instructions=("RUN",),
+    needs_text=("apk",),
 )
 def apk_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("apk", subcommand="add"):
@@ -61,6 +63,8 @@ def _apk_unpinned(spec: PackageSpec) -> bool:
     fix_safety="Safe: the same packages are installed; only the downloaded index is not kept.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("apk",),
 )
 def apk_add_no_cache(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("apk", subcommand="add"):

@@ -82,6 +82,8 @@ def _configured(df: Dockerfile, command: Command, pattern: re.Pattern[str]) -> b
     ),
     bad="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl",
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5",
+    needs_instructions=("RUN",),
+    needs_text=("apt-get",),
 )
 def apt_get_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in apt_get_installs(df):
@@ -113,6 +115,8 @@ def apt_get_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the lists are only read while installing; the same RUN removes them afterwards.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("apt",),
 )
 def apt_lists_not_deleted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):
@@ -153,6 +157,8 @@ def _cleans_lists(command: Command) -> bool:
     bad="FROM debian:12\nRUN apt-get update && apt-get install curl",
     good="FROM debian:12\nRUN apt-get update && apt-get install -y curl",
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
+    needs_instructions=("RUN",),
+    needs_text=("apt-get",),
 )
 def apt_get_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in apt_get_installs(df):
@@ -191,6 +197,8 @@ def _answered(command: Command) -> bool:
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl",
     fix_safety="Safe: the listed packages are still installed; only optional extras are dropped.",
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("apt-get",),
 )
 def apt_get_no_install_recommends(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in apt_get_installs(df):
@@ -221,6 +229,8 @@ def apt_get_no_install_recommends(df: Dockerfile, ctx: Context) -> Iterator[Find
         "Safe: only subcommands that `apt-get`/`apt-cache` run the same way are rewritten; "
         "`apt upgrade` (which may also install new packages) and `apt list` are left alone."
     ),
+    needs_instructions=("RUN",),
+    needs_text=("apt",),
 )
 def apt_instead_of_apt_get(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("apt"):
@@ -255,6 +265,8 @@ def apt_instead_of_apt_get(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety=(
         "Safe: the same packages are installed, from fresh lists, as a clean build needs anyway."
     ),
+    needs_instructions=("RUN",),
+    needs_text=("apt",),
 )
 def apt_get_install_without_update(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):

@@ -111,6 +111,8 @@ def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
     ),
     history=True,
     tags=("bloat",),
+    needs_instructions=("CMD", "ENTRYPOINT"),
+    needs_text=("apt", "apk", "yum", "dnf", "zypper"),
 )
 def build_toolchain_in_final_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     final = df.final_stage

@@ -130,6 +130,8 @@ _NAMES = frozenset({"go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "composer
     ),
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("go", "cargo", "mvn", "gradle", "composer", "poetry", "pipenv", "bundle"),
 )
 def build_cache_in_layer(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in shipped_runs(df):

@@ -47,6 +47,8 @@ _GPG_MESSAGE = (
         "https://example.com/apt stable main' > /etc/apt/sources.list.d/example.list"
     ),
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("apt-key", "gpg"),
 )
 def apt_key_used(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(("apt-key", "gpg", "gpg2")):
@@ -140,6 +142,8 @@ _COMMIT = re.compile(r"[0-9a-fA-F]{7,40}")
     bad="FROM debian:12\nRUN git clone https://github.com/madler/zlib.git /src/zlib",
     good="FROM debian:12\nRUN git clone --depth 1 --branch v1.3.1 https://github.com/madler/zlib.git /src/zlib",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("git",),
 )
 def git_clone_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     commands = list(df.commands("git"))

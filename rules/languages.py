@@ -38,6 +38,8 @@ def _pip_installs(df: Dockerfile) -> Iterator[Command]:
     ),
     bad="FROM python:3.12-slim\nRUN pip install --no-cache-dir flask",
     good="FROM python:3.12-slim\nRUN pip install --no-cache-dir flask==3.0.3",
+    needs_instructions=("RUN",),
+    needs_text=("pip",),
 )
 def pip_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in _pip_installs(df):
@@ -72,6 +74,8 @@ def _vcs_pinned(url: str) -> bool:
     fix_safety="Safe: the same packages are installed; pip just does not keep a copy.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("pip",),
 )
 def pip_no_cache_dir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in _pip_installs(df):
@@ -131,6 +135,8 @@ def _clears_pip_cache(command: Command, cache_dirs: list[str]) -> bool:
     ),
     bad="FROM node:20-slim\nRUN npm install -g typescript",
     good="FROM node:20-slim\nRUN npm install -g typescript@5.5.4",
+    needs_instructions=("RUN",),
+    needs_text=("npm",),
 )
 def npm_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("npm", subcommand="install"):
@@ -160,6 +166,8 @@ def _npm_unpinned(spec: PackageSpec) -> bool:
     ),
     bad="FROM ruby:3.3-slim\nRUN gem install bundler",
     good="FROM ruby:3.3-slim\nRUN gem install bundler:2.5.16",
+    needs_instructions=("RUN",),
+    needs_text=("gem",),
 )
 def gem_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("gem", subcommand="install"):
@@ -188,6 +196,8 @@ def gem_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the installed `node_modules` stay; only the download cache goes.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("yarn",),
 )
 def yarn_cache_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     reported: set[int] = set()
@@ -233,6 +243,8 @@ def _clears_yarn_cache(command: Command) -> bool:
     ),
     bad="FROM golang:1.23\nRUN go install golang.org/x/tools/gopls@latest",
     good="FROM golang:1.23\nRUN go install golang.org/x/tools/gopls@v0.16.1",
+    needs_instructions=("RUN",),
+    needs_text=("go",),
 )
 def go_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("go", subcommand=("install", "get", "run")):

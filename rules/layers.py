@@ -119,6 +119,8 @@ def _left_by(df: Dockerfile, inst: Instruction, leftover: Leftover) -> bool:
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("rm", "apt", "apk", "yum", "dnf", "zypper", "pip", "npm", "yarn"),
 )
 def cleanup_in_separate_layer(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in shipped_runs(df):

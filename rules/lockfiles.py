@@ -35,6 +35,8 @@ _TRUE = frozenset({"1", "true", "yes"})
         "Unsafe: the build then fails when the lock file is missing or out of step with the "
         "manifest (which is the point), and `npm ci` removes an existing `node_modules` first."
     ),
+    needs_instructions=("RUN",),
+    needs_text=("npm", "yarn", "bundle"),
 )
 def lockfile_not_enforced(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(("npm", "yarn", "pnpm", "bundle", "bundler")):

@@ -38,6 +38,8 @@ NPM_CACHE = "/root/.npm"
     fix_safety="Safe: the installed `node_modules` stay; only npm's download cache goes.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("npm",),
 )
 def npm_cache_not_cleaned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in shipped_runs(df):
@@ -104,6 +106,8 @@ _CONDA_ACTIONS = frozenset({"install", "create", "update", "upgrade"})
     fix_safety="Safe: the installed packages stay; only the download cache and index go.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("conda", "mamba"),
 )
 def conda_cache_not_cleaned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in shipped_runs(df):
@@ -169,6 +173,8 @@ _RUBY_IMAGE = re.compile(r"(?:^|/)j?ruby(?:[:@]|$)", re.IGNORECASE)
     fix_safety="Safe: the same gems are installed, without their generated documentation.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("gem",),
 )
 def gem_docs_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("gem", subcommand="install"):

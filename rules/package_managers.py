@@ -68,6 +68,8 @@ def _uses_index(command: Command) -> bool:
     bad="FROM debian:12\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl",
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("apt", "apk", "yum", "dnf", "zypper"),
 )
 def update_instruction_alone(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):
@@ -94,6 +96,8 @@ def update_instruction_alone(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM debian:12\nRUN apt-get install -y \\\n    curl \\\n    wget",
     enabled=False,
     fix_safety="Safe: the same packages are installed; only their order in the command changes.",
+    needs_instructions=("RUN",),
+    needs_text=("apt", "apk", "yum", "dnf", "zypper", "pip", "conda", "mamba", "npm", "yarn", "gem", "go", "cargo"),
 )
 def unsorted_package_list(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands():

@@ -60,6 +60,8 @@ _APK_INSTALLING = frozenset({"add", "fix", "upgrade", "del"})
     good="FROM debian:12\nRUN apt-get update && apt-get install -y curl",
     fix_safety="Unsafe: installing a package that really is unsigned fails until its key is imported.",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("apk", "apt", "yum", "dnf", "zypp", "rpm", ".repo", ".list", ".sources"),
 )
 def package_signature_check_disabled(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands():

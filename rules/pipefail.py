@@ -161,6 +161,8 @@ def pipefail_fix(df: Dockerfile, script: Script) -> Fix | None:
     "`cmd | head -1`). Offered only for shell-form RUNs whose shell is known to support "
     "`pipefail` (bash, zsh, ksh, ash, or `/bin/sh` on Alpine/BusyBox bases); it extends a "
     "leading `set` or prefixes `set -o pipefail && `.",
+    needs_instructions=("RUN",),
+    needs_text=("|",),
 )
 def pipefail_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):

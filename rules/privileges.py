@@ -51,6 +51,8 @@ _SSHD_START = re.compile(r"(?<![\w.-])(?:/usr/sbin/|/usr/bin/|/sbin/)?(?:sshd|dr
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends openssh-client",
     history=True,
     tags=("port",),
+    needs_instructions=("RUN", "CMD", "ENTRYPOINT"),
+    needs_text=("apt", "apk", "yum", "dnf", "zypper", "ssh", "dropbear"),
 )
 def ssh_server_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
@@ -262,6 +264,8 @@ def _paths_text(paths: tuple[str, ...]) -> str:
     bad="FROM debian:12\nRUN mkdir -p /app/data && chmod -R 777 /app",
     good="FROM debian:12\nRUN mkdir -p /app/data && chown -R 10001:10001 /app/data && chmod 750 /app/data",
     history=True,
+    needs_instructions=("RUN", "COPY", "ADD"),
+    needs_text=("hm", "hM", "Hm", "HM", "mkdir", "install"),  # `chmod`, and COPY `--chmod` read in any case
 )
 def world_writable_permissions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for change in mode_changes(df):
@@ -299,6 +303,8 @@ def _mode_text(change: ModeChange) -> str:
     good="FROM debian:12\nRUN chmod 0755 /usr/local/bin/helper",
     history=True,
     tags=("root",),
+    needs_instructions=("RUN", "COPY", "ADD"),
+    needs_text=("hm", "hM", "Hm", "HM", "mkdir", "install", "setcap"),  # as DF123, and `setcap`
 )
 def privileged_file_mode(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []

@@ -50,6 +50,8 @@ from docklint.rules.run_edits import run_instructions
     good="FROM debian:12\nRUN curl -fsSLo /tmp/install.sh https://example.com/install.sh \\\n"
     " && echo \"<sha256>  /tmp/install.sh\" | sha256sum -c - \\\n && sh /tmp/install.sh",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("curl", "wget"),
 )
 def curl_pipe_shell(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(DOWNLOADERS):
@@ -114,6 +116,8 @@ _EXEC_MODE = re.compile(r"^(?:[ugoa]*\+[rwxXst]*x[rwxXst]*|0?[0-7]?[1357][0-7]{2
     "RUN curl -fsSLo /tmp/tool.tgz https://example.com/tool.tgz \\\n"
     " && echo \"$TOOL_SHA256  /tmp/tool.tgz\" | sha256sum -c - \\\n && tar -xzf /tmp/tool.tgz -C /usr/local/bin",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("curl", "wget"),
 )
 def remote_download_unverified(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):
@@ -280,6 +284,8 @@ CONFIG_KEYS = re.compile(r"(?i)^(?:global\.)?(?:index-url|extra-index-url|regist
     bad="FROM debian:12\nRUN curl -fsSLo /tmp/tool.tgz http://example.com/tool.tgz",
     good="FROM debian:12\nRUN curl -fsSLo /tmp/tool.tgz https://example.com/tool.tgz",
     history=True,
+    needs_instructions=("RUN", "ADD"),
+    needs_text=("tp", "tP", "Tp", "TP"),  # `http://` in any case
 )
 def insecure_http_fetch(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.rules.base_images.remote import add_sources

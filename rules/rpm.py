@@ -107,6 +107,8 @@ def _missing_yes(df: Dockerfile, ctx: Context, names: frozenset[str]) -> Iterato
     bad="FROM centos:7\nRUN yum install httpd-2.4.6 && yum clean all",
     good="FROM centos:7\nRUN yum install -y httpd-2.4.6 && yum clean all",
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
+    needs_instructions=("RUN",),
+    needs_text=("yum",),
 )
 def yum_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _missing_yes(df, ctx, YUM)
@@ -129,6 +131,8 @@ def yum_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the cache is not needed once the packages are installed.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("yum",),
 )
 def yum_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _missing_cleanup(df, ctx, YUM, YUM | DNF, RPM_CACHES)
@@ -147,6 +151,8 @@ def yum_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM centos:7\nRUN yum install -y httpd && yum clean all",
     good="FROM centos:7\nRUN yum install -y httpd-2.4.6 && yum clean all",
+    needs_instructions=("RUN",),
+    needs_text=("yum",),
 )
 def yum_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _unpinned(df, ctx, YUM, _INSTALLS)
@@ -165,6 +171,8 @@ def yum_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM fedora:40\nRUN dnf install httpd-2.4.62 && dnf clean all",
     good="FROM fedora:40\nRUN dnf install -y httpd-2.4.62 && dnf clean all",
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
+    needs_instructions=("RUN",),
+    needs_text=("dnf",),
 )
 def dnf_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _missing_yes(df, ctx, DNF)
@@ -187,6 +195,8 @@ def dnf_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the cache is not needed once the packages are installed.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("dnf",),
 )
 def dnf_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _missing_cleanup(df, ctx, DNF, YUM | DNF, RPM_CACHES)
@@ -205,6 +215,8 @@ def dnf_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM fedora:40\nRUN dnf install -y httpd && dnf clean all",
     good="FROM fedora:40\nRUN dnf install -y httpd-2.4.62 && dnf clean all",
+    needs_instructions=("RUN",),
+    needs_text=("dnf",),
 )
 def dnf_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _unpinned(df, ctx, DNF, _INSTALLS)
@@ -224,6 +236,8 @@ def dnf_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM opensuse/leap:15.6\nRUN zypper install curl=8.6.0 && zypper clean",
     good="FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0 && zypper clean",
     fix_safety="Safe: the command does the same without stopping to ask.",
+    needs_instructions=("RUN",),
+    needs_text=("zypper",),
 )
 def zypper_missing_non_interactive(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in _commands(df, frozenset({"zypper"}), _ZYPPER_PROMPTING):
@@ -248,6 +262,8 @@ def zypper_missing_non_interactive(df: Dockerfile, ctx: Context) -> Iterator[Fin
     ),
     bad="FROM opensuse/leap:15.5\nRUN zypper -n dist-upgrade",
     good="FROM opensuse/leap:15.6",
+    needs_instructions=("RUN",),
+    needs_text=("zypper",),
 )
 def zypper_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in _commands(df, frozenset({"zypper"}), frozenset({"dist-upgrade"})):
@@ -270,6 +286,8 @@ def zypper_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the cache is not needed once the packages are installed.",
     history=True,
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("zypper",),
 )
 def zypper_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     zypper = frozenset({"zypper"})
@@ -289,6 +307,8 @@ def zypper_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM opensuse/leap:15.6\nRUN zypper -n install curl && zypper clean",
     good="FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0 && zypper clean",
+    needs_instructions=("RUN",),
+    needs_text=("zypper",),
 )
 def zypper_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     return _unpinned(df, ctx, frozenset({"zypper"}), frozenset({"install"}))

@@ -39,6 +39,8 @@ UNPACKERS = frozenset("unzip gunzip bunzip2 unlzma unxz zgz uncompress zcat gzca
     ),
     bad="FROM debian:12\nRUN service nginx start",
     good='FROM debian:12\nCMD ["nginx", "-g", "daemon off;"]',
+    needs_instructions=("RUN",),
+    needs_text=("free", "ifconfig", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim"),
 )
 def pointless_command(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(POINTLESS):
@@ -60,6 +62,9 @@ def pointless_command(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM debian:12\nRUN cd /usr/src/app && make",
     good="FROM debian:12\nWORKDIR /usr/src/app\nRUN make",
+    needs_instructions=("RUN",),
+    # `cd`, and PowerShell/cmd names in any case: `sl`, `chDir`/`pusHd` (hd), `Set-Location` (t-l).
+    needs_text=("cd", "Cd", "cD", "CD", "sl", "Sl", "sL", "SL", "hd", "Hd", "hD", "HD", "t-l", "t-L", "T-l", "T-L"),
 )
 def cd_instead_of_workdir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -121,6 +126,8 @@ def windows_statements(text: str, names: frozenset[str]) -> Iterator[tuple[int, 
     good="FROM debian:12\nUSER root\nRUN apt-get update\nUSER app",
     history=True,
     tags=("root",),
+    needs_instructions=("RUN",),
+    needs_text=("sudo",),
 )
 def sudo_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("sudo"):
@@ -142,6 +149,8 @@ def sudo_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM debian:12\nRUN ln -sf /bin/bash /bin/sh",
     good='FROM debian:12\nSHELL ["/bin/bash", "-c"]',
+    needs_instructions=("RUN",),
+    needs_text=("ln",),
 )
 def ln_bin_sh_instead_of_shell(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("ln"):
@@ -187,6 +196,8 @@ def _insert_after_name(command: Command, text: str, title: str) -> Fix | None:
     fix_safety="Safe: the user is created the same way; only its lastlog and faillog entries "
     "are skipped.",
     tags=("bloat",),
+    needs_instructions=("RUN",),
+    needs_text=("useradd",),
 )
 def useradd_without_no_log_init(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("useradd"):
@@ -223,6 +234,8 @@ def _wget_is_quiet(command: Command) -> bool:
     good="FROM debian:12\nRUN wget -nv https://example.com/tool.tar.gz",
     fix_safety="Safe: only log output changes. The fix adds `-nv`, which GNU wget and BusyBox "
     "wget both accept (BusyBox rejects `--progress`).",
+    needs_instructions=("RUN",),
+    needs_text=("wget",),
 )
 def wget_without_progress(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands("wget"):
@@ -245,6 +258,8 @@ def wget_without_progress(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM debian:12\nRUN curl -fsSLO https://example.com/a.tgz\nRUN wget -nv https://example.com/b.tgz",
     good="FROM debian:12\nRUN curl -fsSLO https://example.com/a.tgz\nRUN curl -fsSLO https://example.com/b.tgz",
+    needs_instructions=("RUN",),
+    needs_text=("wget",),
 )
 def wget_and_curl(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     # Like hadolint: per stage (ONBUILD triggers on their own), every RUN that uses one of the
@@ -312,6 +327,8 @@ def _copied_archives(inst: Instruction) -> list[tuple[str, Word]]:
     bad="FROM debian:12\nCOPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt",
     good="FROM debian:12\nADD app.tar.gz /opt/",
     tags=("bloat",),
+    needs_instructions=("COPY",),
+    needs_text=("tar", "unzip", "unlzma", "unxz", "zgz", "uncompress", "zcat"),  # `unzip` is in gunzip, bunzip2
 )
 def archive_extract_with_add(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for stage in df.stages:

@@ -33,6 +33,8 @@ _NOPASSWD = re.compile(r"\bNOPASSWD\s*:")
     good="FROM debian:12\nRUN useradd -m app\nUSER app",
     history=True,
     tags=("root",),
+    needs_instructions=("RUN", "COPY", "ADD"),
+    needs_text=("NOPASSWD", "sudo", "wheel", "admin"),
 )
 def passwordless_sudo(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []

@@ -38,6 +38,8 @@ _APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
     bad="FROM debian:12\nRUN apt-get update && apt-get dist-upgrade -y",
     good="FROM debian:12.8\nRUN apt-get update && apt-get install -y --no-install-recommends curl",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("apt",),
 )
 def apt_get_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(_APT_TOOLS, subcommand=("dist-upgrade", "full-upgrade")):
@@ -71,6 +73,8 @@ _PIP_CONF_LINE = re.compile(r"(?:^|\n|\\n)[ \t]*extra[-_]index[-_]url[ \t]*=[ \t
     ),
     bad="FROM python:3.12-slim\nRUN pip install --extra-index-url https://pypi.example.com/simple internal-lib==1.2.0",
     good="FROM python:3.12-slim\nRUN pip install --index-url https://pypi.example.com/simple internal-lib==1.2.0",
+    needs_instructions=("ENV", "ARG", "RUN"),
+    needs_text=("extr", "EXTRA"),
 )
 def pip_extra_index_url(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -131,6 +135,8 @@ _SEMVER_RANGE = re.compile(r"[\^~<>=*x]|\|\|")
     ),
     bad="FROM rust:1.81\nRUN cargo install ripgrep",
     good="FROM rust:1.81\nRUN cargo install --locked ripgrep --version 14.1.1",
+    needs_instructions=("RUN",),
+    needs_text=("cargo", "pipx", "conda", "mamba", "dotnet", "composer", "npx", "bunx", "uv"),
 )
 def tool_install_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands(("cargo", "pipx", "conda", "mamba", "micromamba", "dotnet", "composer", "npx", "bunx", "uv")):

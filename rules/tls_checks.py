@@ -85,6 +85,8 @@ _RC_FILES = {".curlrc": re.compile(r"(?m)^\s*(?:-k|--insecure|insecure)\s*$"),
     fix_safety="Unsafe: a build that reached a server with an untrusted certificate fails until "
     "its CA certificate is installed.",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("curl", "wget", "helm", "aria2c"),
 )
 def insecure_download_flag(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands():
@@ -155,6 +157,8 @@ CONFIG_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     "-i https://pypi.example.com/simple app",
     fix_safety="Unsafe: a build whose index uses an untrusted certificate fails until its CA is installed.",
     history=True,
+    needs_instructions=("RUN",),
+    needs_text=("pip", "npm", "yarn", "git", "yum", "dnf", "apt", "conda", "composer", ".repo"),
 )
 def package_manager_tls_disabled(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands():
