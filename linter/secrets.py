@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
+from docklint.model.memo import register_lru
+
 __all__ = ["SecretHit", "mask", "redact", "scan_text", "scan_line_cached", "looks_like_hash"]
 
 ELLIPSIS = "…"
@@ -365,7 +367,7 @@ def _scan(text: str, detect_secrets: bool, spans: tuple[tuple[int, int], ...] | 
     return tuple(_dedupe(hits))
 
 
-_scan_memo = lru_cache(maxsize=_MEMO_ENTRIES)(_scan)
+_scan_memo = register_lru(lru_cache(maxsize=_MEMO_ENTRIES)(_scan))
 
 
 def _detect_secrets_hits(text: str, start: int, end: int) -> Iterator[SecretHit]:

@@ -15,6 +15,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from docklint.model.nodes import (
@@ -31,7 +32,7 @@ from docklint.model.nodes import (
     SyntaxProblem,
     Word,
 )
-from docklint.model.memo import Memo
+from docklint.model.memo import Memo, register_lru
 from docklint.model.relocate import move_instruction, move_problem
 from docklint.model.source import MappedText, Pos, Range, Source
 from docklint.model.variables import expand
@@ -152,8 +153,8 @@ class Dockerfile:
         for arg in self.global_args:
             if before is not None and arg.index >= before.index:
                 break
-            for kv in self.key_values(arg):
-                scope[kv.key] = expand(kv.value, scope, self.escape)[0] if kv.value is not None else None
+            for key, value in pairs(arg):
+                scope[key] = expand(value, scope, self.escape)[0] if value is not None else None
         if before is None:
             self._cache["global-scope"] = dict(scope)
         return scope
@@ -183,25 +184,25 @@ class Dockerfile:
         return {k: v for k, v in final.items() if k in declared}
 
     def _declared_env(self, stage: Stage) -> frozenset[str]:
-        names = {kv.key for inst in stage.instructions if inst.keyword == "ENV" for kv in self.key_values(inst)}
+        names = {key for inst in stage.instructions if inst.keyword == "ENV" for key, _ in pairs(inst)}
         if stage.base_stage is not None:
             names |= self._declared_env(self.stages[stage.base_stage])
         return frozenset(names)
 
     def _apply(self, inst: Instruction, scope: dict[str, str | None], globals_: dict[str, str | None]) -> None:
         if inst.keyword == "ARG":
-            for kv in self.key_values(inst):
-                if kv.value is not None:
-                    scope[kv.key] = expand(kv.value, scope, self.escape)[0]
-                elif kv.key in globals_:
-                    scope[kv.key] = globals_[kv.key]
+            for key, value in pairs(inst):
+                if value is not None:
+                    scope[key] = expand(value, scope, self.escape)[0]
+                elif key in globals_:
+                    scope[key] = globals_[key]
                 else:
-                    scope.setdefault(kv.key, None)
+                    scope.setdefault(key, None)
         elif inst.keyword == "ENV":
             # All pairs of one ENV see the values from before the instruction (DL3044).
             before = dict(scope)
-            for kv in self.key_values(inst):
-                scope[kv.key] = expand(kv.value or "", before, self.escape)[0]
+            for key, value in pairs(inst):
+                scope[key] = expand(value or "", before, self.escape)[0]
 
     def expand(self, inst: Instruction, text: str) -> tuple[str, bool]:
         """Expand build variables in `text` as seen from `inst`."""
@@ -699,43 +700,60 @@ def _split_words_slow(text: str, escape: str) -> list[tuple[int, int, str, str]]
 def parse_key_values(inst: Instruction) -> list[KeyValue]:
     """Read `key=value` pairs (or the legacy `key value` form) of ENV, ARG and LABEL."""
     args = inst.args
-    words = split_words(args.text)
+    return [
+        KeyValue(
+            key=key,
+            value=value,
+            key_range=args.range(key_start, key_end),
+            value_range=args.range(value_start, value_end) if value_end >= 0 else None,
+            range=args.range(start, end),
+            legacy=legacy,
+        )
+        for key, value, key_start, key_end, value_start, value_end, start, end, legacy in key_value_spans(
+            inst.keyword, args.text
+        )
+    ]
+
+
+def pairs(inst: Instruction) -> list[tuple[str, str | None]]:
+    """`(key, value)` of each pair of an ENV, ARG or LABEL, as `parse_key_values` reads them
+    (without their ranges: build-variable scopes need only these)."""
+    return [(span[0], span[1]) for span in key_value_spans(inst.keyword, inst.args.text)]
+
+
+# (key, value, key start, key end, value start, value end or -1 for no value range, start, end,
+# legacy) with offsets into the argument text.
+_KeyValueSpan = tuple[str, "str | None", int, int, int, int, int, int, bool]
+
+
+@lru_cache(maxsize=4096)  # by text: the same ARG/ENV/LABEL lines come back on every re-lint
+def key_value_spans(keyword: str, text: str) -> tuple[_KeyValueSpan, ...]:
+    """The pairs of an ENV/ARG/LABEL argument text, with offsets into it (see `parse_key_values`)."""
+    words = split_words(text)
     if not words:
-        return []
-    pairs: list[KeyValue] = []
+        return ()
     first_start, first_end, first_raw, _ = words[0]
-    if inst.keyword != "ARG" and "=" not in first_raw:
+    if keyword != "ARG" and "=" not in first_raw:
         # Legacy form: the first word is the key, the rest of the line the value.
         value_start = words[1][0] if len(words) > 1 else first_end
-        value_text = args.text[value_start:].strip()
+        value_text = text[value_start:].strip()
         value_words = split_words(value_text)
         value = " ".join(v for _, _, _, v in value_words)
-        return [
-            KeyValue(
-                key=first_raw,
-                value=value,
-                key_range=args.range(first_start, first_end),
-                value_range=args.range(value_start, value_start + len(value_text)) if len(words) > 1 else None,
-                range=args.range(first_start, len(args.text)),
-                legacy=True,
-            )
-        ]
+        value_end = value_start + len(value_text) if len(words) > 1 else -1
+        return ((first_raw, value, first_start, first_end, value_start, value_end, first_start, len(text), True),)
+    spans: list[_KeyValueSpan] = []
     for start, end, raw, value in words:
         eq = raw.find("=")
         if eq < 0:
-            pairs.append(KeyValue(raw, None, args.range(start, end), None, args.range(start, end)))
+            spans.append((raw, None, start, end, 0, -1, start, end, False))
             continue
-        key = raw[:eq]
-        pairs.append(
-            KeyValue(
-                key=_unquote(key),
-                value=value[len(_unquote(key)) + 1 :] if value.startswith(_unquote(key) + "=") else value.partition("=")[2],
-                key_range=args.range(start, start + eq),
-                value_range=args.range(start + eq + 1, end),
-                range=args.range(start, end),
-            )
-        )
-    return pairs
+        key = _unquote(raw[:eq])
+        found = value[len(key) + 1 :] if value.startswith(key + "=") else value.partition("=")[2]
+        spans.append((key, found, start, start + eq, start + eq + 1, end, start, end, False))
+    return tuple(spans)
+
+
+register_lru(key_value_spans)
 
 
 _REFERENCE = re.compile(
@@ -788,9 +806,9 @@ class _Stages:
             elif not stages:
                 if inst.keyword == "ARG":
                     global_args.append(inst)
-                    for kv in parse_key_values(inst):
-                        value = expand(kv.value, global_scope, self.parser.escape)[0] if kv.value is not None else None
-                        global_scope[kv.key] = value
+                    for key, raw in pairs(inst):
+                        value = expand(raw, global_scope, self.parser.escape)[0] if raw is not None else None
+                        global_scope[key] = value
                 elif inst.keyword in KEYWORDS:
                     self.parser.problems.append(
                         SyntaxProblem(inst.keyword_range, f"`{inst.keyword}` comes before the first `FROM`; only `ARG` may")

@@ -12,7 +12,10 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator, Mapping
+
+from docklint.model.memo import register_lru
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -30,6 +33,20 @@ class VarRef:
 
 def references(text: str, escape: str = "\\") -> Iterator[VarRef]:
     """Yield every `$NAME` / `${NAME...}` reference, skipping escaped `\\$` and single quotes."""
+    if "$" not in text:
+        return iter(())
+    return iter(_references(text, escape))
+
+
+@lru_cache(maxsize=8192)  # by text: references carry offsets into the text, nothing else
+def _references(text: str, escape: str) -> tuple[VarRef, ...]:
+    return tuple(_scan(text, escape))
+
+
+register_lru(_references)
+
+
+def _scan(text: str, escape: str) -> Iterator[VarRef]:
     i = 0
     n = len(text)
     in_single = False
