@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Iterable, Sequence
@@ -76,7 +77,9 @@ class Registry:
         return tuple(self._loaded[e.code] for e in chosen)
 
     def _import(self, module_name: str) -> None:
-        module = importlib.import_module(module_name)
+        # `__import__`, unlike importlib.import_module, shows up in `python -X importtime`.
+        __import__(module_name)
+        module = sys.modules[module_name]
         for value in vars(module).values():
             rule = getattr(value, "__dlint_rule__", None)
             if isinstance(rule, Rule) and rule.module == module_name:
