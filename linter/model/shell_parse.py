@@ -11,6 +11,7 @@ import posixpath
 import re
 from typing import Any
 
+from docklint.model import shell_simple
 from docklint.model.shell import STATS, Command, Redirect, ShellWord
 from docklint.model.shell_segments import drop_pattern, pipe_before, trim_reserved
 from docklint.model.shell_words import is_redirect, segments, skip_expansion, tokens, unquote
@@ -50,11 +51,14 @@ def parse_cached(text: str) -> Any:
     """
     if text in _parsed:
         return _parsed[text]
-    bashlex = load_bashlex()
-    try:
-        trees = bashlex.parse(text)
-    except Exception:  # bashlex raises ParsingError, NotImplementedError and worse
-        trees = None
+    # Plain command lists need no bashlex (whose import alone outweighs a small file's lint).
+    trees = shell_simple.parse(text)
+    if trees is None:
+        bashlex = load_bashlex()
+        try:
+            trees = bashlex.parse(text)
+        except Exception:  # bashlex raises ParsingError, NotImplementedError and worse
+            trees = None
     if len(_parsed) >= _CACHE_SIZE:
         _parsed.pop(next(iter(_parsed)))
     _parsed[text] = trees
