@@ -241,15 +241,16 @@ def _instruction_index(inst: Instruction) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    """An instruction parsed from `chunk` (its lines, terminators included) at line 0, offset 0;
+    """An instruction parsed from `chunk` (its lines, terminators included) at line `first`;
     `at_end`: the lines ran to the end of the file (an unterminated heredoc or continuation
     depends on that)."""
 
     chunk: str
     lines: int
     at_end: bool
-    instruction: Instruction
+    instruction: Instruction  # with the ranges of line `first`, texts on a source of `chunk`
     problems: tuple[SyntaxProblem, ...]
+    first: int
 
 
 # Parsed instructions by (escape character, first line): re-parsing an edited document takes
@@ -385,12 +386,14 @@ class _Parser:
 
     def _reuse(self, first: int) -> int | None:
         """Take the instruction from `_TEMPLATES` when the same lines were parsed before."""
-        found = _TEMPLATES.get((self.escape, self.lines[first]))
+        key = (self.escape, self.lines[first])
+        found = _TEMPLATES.get(key)
         if found is None:
             return None
         src = self.source
         text = src.text
         base = src.line_start(first)
+        chosen: _Template | None = None
         for template in found:
             after = first + template.lines
             end = src.line_start(after) if after < src.line_count else len(text)
@@ -400,15 +403,24 @@ class _Parser:
                 or not text.startswith(template.chunk, base)
             ):
                 continue
-            inst = move_instruction(template.instruction, src, first, base)
-            inst.index = len(self.instructions)
-            if inst.onbuild is not None:
-                inst.onbuild.index = inst.index
-            self.problems.extend(move_problem(problem, first) for problem in template.problems)
-            self.instructions.append(inst)
-            self.nodes.append(inst)
-            return after
-        return None
+            if chosen is None or template.first == first:
+                chosen = template
+            if template.first == first:
+                break
+        if chosen is None:
+            return None
+        moved = first - chosen.first
+        inst = move_instruction(chosen.instruction, src, moved, base)
+        inst.index = len(self.instructions)
+        if inst.onbuild is not None:
+            inst.onbuild.index = inst.index
+        problems = [move_problem(problem, moved) for problem in chosen.problems]
+        self.problems.extend(problems)
+        self.instructions.append(inst)
+        self.nodes.append(inst)
+        if moved:  # keep it where it is now too: the next lint finds it in place (lines edited above)
+            self._keep(key, chosen.chunk, chosen.lines, chosen.at_end, inst, first, base, problems, found)
+        return first + chosen.lines
 
     def _remember(self, first: int, after: int, problems: int) -> None:
         src = self.source
@@ -416,18 +428,28 @@ class _Parser:
         end = src.line_start(after) if after < src.line_count else len(src.text)
         if end - base > _TEMPLATE_CHARS:
             return
-        chunk = src.text[base:end]
-        local = Source(chunk)
-        template = _Template(
-            chunk,
-            after - first,
-            after >= self.count,
-            move_instruction(self.instructions[-1], local, -first, -base),
-            tuple(move_problem(problem, -first) for problem in self.problems[problems:]),
-        )
         key = (self.escape, self.lines[first])
-        others = _TEMPLATES.get(key) or ()
-        _TEMPLATES.put(key, (template, *others[: _TEMPLATES_PER_LINE - 1]))
+        found = _TEMPLATES.get(key) or ()
+        inst = self.instructions[-1]
+        self._keep(key, src.text[base:end], after - first, after >= self.count, inst, first, base, self.problems[problems:], found)
+
+    def _keep(
+        self,
+        key: tuple[str, str],
+        chunk: str,
+        lines: int,
+        at_end: bool,
+        inst: Instruction,
+        first: int,
+        base: int,
+        problems: list[SyntaxProblem],
+        others: tuple[_Template, ...],
+    ) -> None:
+        """Remember `inst` (at line `first`, offset `base`) as a template for `chunk`: its
+        texts move to a source of their own (offsets from the chunk's start), its ranges stay."""
+        template = _Template(chunk, lines, at_end, move_instruction(inst, Source(chunk), 0, -base), tuple(problems), first)
+        kept = [t for t in others if t.first != first or t.chunk != chunk][: _TEMPLATES_PER_LINE - 1]
+        _TEMPLATES.put(key, (template, *kept))
 
     def _parse_instruction(self, first: int) -> int:
         src = self.source

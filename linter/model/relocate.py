@@ -2,10 +2,11 @@
 
 An instruction's parse depends only on the text of its lines (and the escape character, and
 whether it runs to the end of the file), never on where those lines sit. `dockerfile.py` keeps
-the parse of an instruction's lines with positions relative to their first line (line 0,
-offset 0) and moves it to where the same lines are found again: every `Range` shifts by a
-number of lines (columns stay), every `MappedText` by a number of characters and onto the new
-`Source`. The result equals what parsing those lines in place gives, object for object.
+the parse of an instruction's lines, with its texts detached from the file, and moves it to
+where the same lines are found again: every `Range` shifts by a number of lines (columns stay),
+every `MappedText` by a number of characters and onto the new `Source`. The result equals what
+parsing those lines in place gives, object for object. Ranges, flags and comments are immutable
+values: when the lines did not move they are shared, not copied.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from docklint.model.source import MappedText, Pos, Range, Source
 
 
 def shift(rng: Range, lines: int) -> Range:
+    if not lines:
+        return rng  # ranges are immutable values: an instruction on the same line shares them
     start, end = rng.start, rng.end
     return Range(Pos(start.line + lines, start.col), Pos(end.line + lines, end.col))
 
@@ -35,15 +38,15 @@ def move_instruction(
         range=shift(inst.range, lines),
         span=shift(inst.span, lines),
         keyword_range=shift(inst.keyword_range, lines),
-        flags=tuple([_move_flag(flag, lines) for flag in inst.flags]) if inst.flags else (),
+        flags=tuple([_move_flag(flag, lines) for flag in inst.flags]) if inst.flags and lines else inst.flags,
         args=args,
         args_range=shift(inst.args_range, lines),
         words=tuple([_move_word(word, args, lines) for word in inst.words]),
         heredocs=tuple([_move_heredoc(h, source, lines, chars) for h in inst.heredocs]) if inst.heredocs else (),
         json_args=inst.json_args,
         json_invalid=inst.json_invalid,
-        inner_comments=tuple([move_comment(c, lines) for c in inst.inner_comments]) if inst.inner_comments else (),
-        empty_continuation_lines=tuple([line + lines for line in inst.empty_continuation_lines]),
+        inner_comments=tuple([move_comment(c, lines) for c in inst.inner_comments]) if lines else inst.inner_comments,
+        empty_continuation_lines=tuple([line + lines for line in inst.empty_continuation_lines]) if lines else inst.empty_continuation_lines,
         stage_index=inst.stage_index,
         parent=parent,
         first_line=inst.first_line + lines,
@@ -59,6 +62,8 @@ def move_comment(comment: Comment, lines: int) -> Comment:
 
 
 def move_problem(problem: SyntaxProblem, lines: int) -> SyntaxProblem:
+    if not lines:
+        return problem
     return SyntaxProblem(shift(problem.range, lines), problem.message)
 
 
