@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from lsprotocol import types
 
-from docklint.lsp.convert import Positions, diagnostics
+from docklint.lsp.convert import Positions, diagnostics, diagnostics_json
 from docklint.lsp.documents import Document, DocumentStore
 from docklint.lsp.settings import Settings
 
@@ -43,11 +43,22 @@ class Outcome:
     text: str
     handled: bool = True  # False: no rules of this document's kind exist
     findings: list[Any] = field(default_factory=list)
-    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    wire: list[dict[str, Any]] = field(default_factory=list)  # the diagnostics as JSON (pushed)
     skipped: bool = False  # too large to lint
     errors: list[str] = field(default_factory=list)  # internal errors worth a log line
     model: Any = None  # the parsed document, for code actions, hover and completion
     seconds: float = 0.0  # how long the lint took (debug log)
+    positions: Positions | None = None  # for building `diagnostics` when a pull asks for them
+    _diagnostics: list[types.Diagnostic] | None = field(default=None, repr=False)
+
+    @property
+    def diagnostics(self) -> list[types.Diagnostic]:
+        """The diagnostics as lsprotocol objects (for pulls and code actions; pushes send
+        `wire`), built on first use."""
+        if self._diagnostics is None:
+            positions = self.positions
+            self._diagnostics = diagnostics(self.findings, positions, self.version) if positions is not None else []
+        return self._diagnostics
 
     @property
     def result_id(self) -> str:
@@ -165,6 +176,7 @@ def lint_snapshot(snapshot: Snapshot, configs: Configs) -> Outcome:
     source = getattr(model, "source", None)
     if not isinstance(source, Source) or source.text is not snapshot.text:
         source = Source(snapshot.text)
-    outcome.diagnostics = diagnostics(outcome.findings, Positions(source, snapshot.encoding), snapshot.version)
+    outcome.positions = Positions(source, snapshot.encoding)
+    outcome.wire = diagnostics_json(outcome.findings, outcome.positions, snapshot.version)
     outcome.seconds = time.perf_counter() - started
     return outcome

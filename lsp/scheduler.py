@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from lsprotocol import types
 
@@ -15,7 +15,8 @@ from docklint.lsp.settings import Settings
 
 log = logging.getLogger("docklint.lsp")
 
-Publish = Callable[[str, "int | None", "list[types.Diagnostic]"], None]
+# Diagnostics to push: lsprotocol objects, or their JSON (`Outcome.wire`).
+Publish = Callable[[str, "int | None", "Sequence[types.Diagnostic | dict[str, Any]]"], None]
 Notify = Callable[[types.MessageType, str], None]
 WORKER_PREFIX = "dlint-lint"
 
@@ -155,14 +156,14 @@ class Scheduler:
                 if not self.is_fresh(outcome, document):
                     continue  # the text moved on while we linted: that result is dropped
                 if outcome.handled:
-                    self._publish(uri, outcome.version, outcome.diagnostics)
+                    self._publish(uri, outcome.version, outcome.wire)
                 return
         except Exception:  # noqa: BLE001 - keep serving; the traceback goes to stderr
             log.exception("publishing diagnostics for %s failed", uri)
         finally:
             self._pushing.pop(uri, None)
 
-    def _publish(self, uri: str, version: int | None, items: list[types.Diagnostic]) -> None:
+    def _publish(self, uri: str, version: int | None, items: Sequence[types.Diagnostic | dict[str, Any]]) -> None:
         self.published[uri] = bool(items)
         self.publish(uri, version, items)
 

@@ -84,8 +84,16 @@ class DlintServer(LanguageServer):
 
     # -- output -----------------------------------------------------------------------------
 
-    def push(self, uri: str, version: int | None, items: list[types.Diagnostic]) -> None:
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=items, version=version))
+    def push(self, uri: str, version: int | None, items: Sequence[types.Diagnostic | dict[str, Any]]) -> None:
+        """`textDocument/publishDiagnostics`. The message is built as JSON here, not as
+        lsprotocol objects for pygls to unstructure: it goes out after every edit, and the
+        lints' diagnostics already are JSON (`Outcome.wire`, see `convert.diagnostic_json`)."""
+        converter = self.protocol._converter
+        diagnostics = [item if isinstance(item, dict) else converter.unstructure(item) for item in items]
+        params: dict[str, Any] = {"uri": uri, "diagnostics": diagnostics}
+        if version is not None:
+            params["version"] = version
+        self.protocol._send_data({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
 
     def notify(self, level: types.MessageType, message: str) -> None:
         """A line in the client's log (and stderr); errors also pop up once per message."""
