@@ -83,3 +83,16 @@ def test_linting_a_dockerfile_imports_only_dockerfile_rule_modules(tmp_path: Pat
     assert loaded, "no rule ran"
     others = sorted(m for m in loaded if m.split(".")[2].startswith(("image_", "compose", "daemon")))
     assert not others, others
+
+
+def test_plain_run_commands_are_read_without_bashlex(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.20\nRUN apk add --no-cache curl && adduser -D app\nUSER app\nCMD [\"curl\", \"--version\"]\n"
+    )
+    code = (
+        "import io, contextlib\n"
+        "from docklint.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--no-shellcheck', 'Dockerfile'])\n"
+    )
+    assert "bashlex" not in loaded_after(code, cwd=tmp_path)
