@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 from docklint.config import DEFAULT, Config
 from docklint.model.dockerfile import Dockerfile, iter_with_onbuild, parse
 from docklint.model.source import Pos, Range
-from docklint.registry import registry
+from docklint.registry import RuleEntry, registry
 from docklint.rule import Context, Finding, Rule, Severity
 
 
@@ -35,11 +35,39 @@ class LintResult:
 def enabled_rules(config: Config, kind: str = "dockerfile", model: Dockerfile | None = None) -> tuple[Rule, ...]:
     """The rules of `kind` this config runs; given a Dockerfile `model`, only those that can fire
     on it (see `Rule.needs_instructions`), so the modules of the others are never imported."""
-    entries = [e for e in registry().entries_of_kind(kind) if config.is_enabled(e)]
+    entries = _enabled_entries(config, kind)
     if model is not None:
         keywords, text = instruction_keywords(model), gate_text(model)
-        entries = [e for e in entries if e.can_fire(keywords, text)]
+        found: dict[str, bool] = {}  # each needed string is looked for once per file
+
+        def occurs(needed: str) -> bool:
+            if needed not in found:
+                found[needed] = needed in text
+            return found[needed]
+
+        entries = tuple(
+            e for e in entries
+            if (not e.needs_instructions or any(k in keywords for k in e.needs_instructions))
+            and (not e.needs_text or any(occurs(t) for t in e.needs_text))
+        )  # fmt: skip
     return registry().load(entries)
+
+
+# Selection per config object: the CLI and the server resolve one Config per folder and reuse it,
+# so across a corpus the selectors are matched against each rule once, not once per file.
+_ENABLED: dict[tuple[int, str], tuple[Config, tuple[RuleEntry, ...]]] = {}
+
+
+def _enabled_entries(config: Config, kind: str) -> tuple[RuleEntry, ...]:
+    key = (id(config), kind)
+    cached = _ENABLED.get(key)
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    entries = tuple(e for e in registry().entries_of_kind(kind) if config.is_enabled(e))
+    if len(_ENABLED) >= 64:
+        _ENABLED.clear()
+    _ENABLED[key] = (config, entries)
+    return entries
 
 
 def instruction_keywords(model: Dockerfile) -> frozenset[str]:
