@@ -224,9 +224,33 @@ def explain_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     rule = registry().get(args.rule)
     if rule is None:
-        raise UsageError(f"unknown rule {args.rule!r}{_suggest(args.rule)}")
+        shellcheck = _shellcheck_explanation(args.rule.strip().upper(), args.markdown)
+        if shellcheck is None:
+            raise UsageError(f"unknown rule {args.rule!r}{_suggest(args.rule)}")
+        _write_stdout(shellcheck)
+        return EXIT_OK
     _write_stdout(rule_markdown(rule) if args.markdown else rule_text(rule))
     return EXIT_OK
+
+
+def _shellcheck_explanation(code: str, markdown: bool) -> str | None:
+    """What dlint can say about a ShellCheck code it reports (the check's text is ShellCheck's)."""
+    from docklint.shellcheck import wiki_url
+
+    url = wiki_url(code)
+    if url is None:
+        return None
+    title = f"# {code}" if markdown else code
+    link = f"[{url}]({url})" if markdown else url
+    return (
+        f"{title}\n\n"
+        f"{code} is a ShellCheck check: dlint runs ShellCheck on the shell scripts of RUN instructions "
+        f"when it is installed (`--no-shellcheck` turns it off) and reports its findings under their "
+        f"SC codes, at their place in the Dockerfile. ShellCheck documents the check, with examples, "
+        f"at {link}\n\n"
+        f"Silence it like a dlint rule: `# dlint ignore={code}` above the instruction, or `ignore: [{code}]` "
+        f"in `.dlint.yaml`.\n"
+    )
 
 
 def _suggest(word: str) -> str:

@@ -303,6 +303,15 @@ def test_explain_markdown_and_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.startswith("DL3020 ") for line in table)
 
 
+def test_explain_a_shellcheck_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["explain", "sc2086"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SC2086\n") and "https://www.shellcheck.net/wiki/SC2086" in out
+    assert "# dlint ignore=SC2086" in out
+    assert cli.main(["explain", "SC99999"]) == 2
+    assert capsys.readouterr().err.startswith("dlint: error: unknown rule 'SC99999'")
+
+
 def test_config_file_bare_off_turns_a_rule_off(tmp_path: Path) -> None:
     """YAML 1.1 reads `off` as false; `severity: {DL3007: off}` must still mean off."""
     (tmp_path / ".dlint.yaml").write_text("select: [DL3007]\nseverity:\n  DL3007: off\n")
