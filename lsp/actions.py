@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from docklint.lsp import pragmas
+from docklint.lsp import pragmas, yaml_pragmas
 from docklint.lsp.convert import SOURCE, Positions, diagnostic, fix_from_data, minimal_edit, text_edits, workspace_edit
 from docklint.model.source import Range, Source
 
@@ -125,15 +125,22 @@ def _ignores(
 ) -> list[types.CodeAction]:
     """"Ignore CODE for this instruction" and "Ignore CODE in this file" for each code."""
     model = outcome.model
-    if document.kind != "dockerfile" or model is None:
-        return []
+    if document.kind not in ("dockerfile", "compose") or model is None:
+        return []  # daemon.json is JSON: no comments, so no pragmas
     actions = []
     seen: set[tuple[str, object]] = set()
     for target in targets:
-        edits = [
-            ("instruction", pragmas.ignore_instruction(model, target.range.start.line, target.code), "for this instruction"),
-            ("file", pragmas.ignore_file(model, target.code), "in this file"),
-        ]
+        line = target.range.start.line
+        if document.kind == "compose":
+            edits = [
+                ("instruction", yaml_pragmas.ignore_entry(model, line, target.code), "for this entry"),
+                ("file", yaml_pragmas.ignore_yaml_file(model, target.code), "in this file"),
+            ]
+        else:
+            edits = [
+                ("instruction", pragmas.ignore_instruction(model, line, target.code), "for this instruction"),
+                ("file", pragmas.ignore_file(model, target.code), "in this file"),
+            ]
         for scope, edit, words in edits:
             if edit is None:
                 continue

@@ -34,12 +34,12 @@ def ignore_instruction(model: Any, line: int, code: str) -> TextEdit | None:
     for comment in _comments_above(model, inst):
         for pragma in pragmas([comment]):
             if pragma.tool == "dlint" and not pragma.is_global:
-                return _extend(pragma, code)
+                return extend_pragma(pragma, code)
     source = model.source
     first = source.line(inst.first_line)
     indent = first[: len(first) - len(first.lstrip(" \t\ufeff"))]
     start = 1 if indent.startswith("\ufeff") else 0
-    return TextEdit.insert(Pos(inst.first_line, start), f"{indent[start:]}# dlint ignore={code}{_eol(source, inst.first_line)}")
+    return TextEdit.insert(Pos(inst.first_line, start), f"{indent[start:]}# dlint ignore={code}{line_ending(source, inst.first_line)}")
 
 
 def ignore_file(model: Any, code: str) -> TextEdit | None:
@@ -47,14 +47,14 @@ def ignore_file(model: Any, code: str) -> TextEdit | None:
     directives (a comment above them would end the directives, as BuildKit reads them)."""
     for pragma in pragmas(model.comments):
         if pragma.tool == "dlint" and pragma.is_global:
-            return _extend(pragma, code)
+            return extend_pragma(pragma, code)
     source = model.source
     line = max((d.range.start.line + 1 for d in model.directives.values()), default=0)
     text = f"# dlint global ignore={code}"
     if line >= source.line_count:  # the file is only directives, without a final newline
-        return TextEdit.insert(source.end(), _eol(source, line - 1) + text)
+        return TextEdit.insert(source.end(), line_ending(source, line - 1) + text)
     start = 1 if line == 0 and source.line(0).startswith("\ufeff") else 0
-    return TextEdit.insert(Pos(line, start), text + _eol(source, line))
+    return TextEdit.insert(Pos(line, start), text + line_ending(source, line))
 
 
 def _comments_above(model: Any, inst: Instruction) -> list[Comment]:
@@ -69,7 +69,7 @@ def _comments_above(model: Any, inst: Instruction) -> list[Comment]:
     return found
 
 
-def _extend(pragma: Any, code: str) -> TextEdit | None:
+def extend_pragma(pragma: Any, code: str) -> TextEdit | None:
     listed = {selector.lower() for selector, _ in pragma.selectors}
     if code.lower() in listed:
         return None
@@ -80,7 +80,7 @@ def _extend(pragma: Any, code: str) -> TextEdit | None:
     return TextEdit.insert(end, code)
 
 
-def _eol(source: Any, line: int) -> str:
+def line_ending(source: Any, line: int) -> str:
     """The line ending the file uses at `line` (or nearby); `\\n` for a one-line file."""
     for index in (line, line - 1, 0):
         if 0 <= index < source.line_count and source.terminator(index):

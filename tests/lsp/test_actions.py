@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 CLIENTS = ["visual-studio-code", "neovim@v0.7.0", "emacs"]
-SELECT = ["DL3020", "DL4000", "DL3000"]
+SELECT = ["DL3020", "DL4000", "DL3000", "RT101"]
 TEXT = "FROM alpine:3.20\nMAINTAINER Jane Doe\n    ADD app.py /srv/\nADD b.txt /b/\nWORKDIR app\n"
 
 
@@ -181,3 +181,20 @@ async def test_diagnostics_without_data_and_requests_without_diagnostics(client:
     assert edits_of(found[0], target) == [types.TextEdit(rng(3, 0, 3, 3), "COPY")]
     found = await actions(client, target, [], where=rng(4, 9, 4, 9), only=[types.CodeActionKind.QuickFix])
     assert [a.title for a in found] == ["Ignore DL3000 for this instruction", "Ignore DL3000 in this file"]
+
+
+async def test_ignore_actions_in_a_compose_file(client: LanguageClient) -> None:
+    target = "file:///nonexistent/dlint-lsp-actions/compose-ignore/compose.yaml"
+    text = "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n  db:\n    privileged: true\n"
+    diagnostics = await open_and_wait(client, target, text, language="dockercompose")
+    assert [(d.code, d.range.start.line) for d in diagnostics] == [("RT101", 3), ("RT101", 5)]
+    found = await actions(client, target, diagnostics[:1])
+    titles = [a.title for a in found]
+    assert "Ignore RT101 for this entry" in titles and "Ignore RT101 in this file" in titles
+    entry = next(a for a in found if a.title == "Ignore RT101 for this entry")
+    silenced = apply(text, edits_of(entry, target))
+    assert silenced.splitlines()[3:5] == ["    # dlint ignore=RT101", "    privileged: true"]
+    after = await reopen_with(client, target, 2, silenced)
+    assert [(d.code, d.range.start.line) for d in after] == [("RT101", 6)]  # the db service's remains
+    whole = next(a for a in found if a.title == "Ignore RT101 in this file")
+    assert await reopen_with(client, target, 3, apply(text, edits_of(whole, target))) == []

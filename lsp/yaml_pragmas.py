@@ -1,0 +1,69 @@
+"""The text edits behind the "ignore" code actions in compose files.
+
+They follow `docklint.runtime.yaml_pragmas`: a `# dlint ignore=CODE` comment on the line above a
+key or list item covers that whole entry, and `# dlint global ignore=CODE` covers the file. The
+comment goes above the innermost entry that holds the finding's line (never inside a block
+scalar, where it would become part of the value), at that entry's indentation; a `# dlint` pragma
+already there is extended instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docklint.model.nodes import Comment
+from docklint.model.source import Pos, Source
+from docklint.lsp.pragmas import extend_pragma, line_ending
+from docklint.rule import TextEdit
+from docklint.suppress import pragmas
+
+
+def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
+    """Silence `code` for the YAML entry holding `line`: extend its pragma or add one above it."""
+    source: Source = model.source
+    first = entry_line(model, line)
+    if first is None:
+        return None
+    above = _comment_run_above(model, first)
+    for comment in above:
+        for pragma in pragmas([comment]):
+            if pragma.tool == "dlint" and not pragma.is_global:
+                return extend_pragma(pragma, code)
+    text = source.line(first)
+    indent = text[: len(text) - len(text.lstrip(" \t"))]
+    # `- key: value`: the list item starts at the dash; a comment above it belongs to the item.
+    return TextEdit.insert(Pos(first, 0), f"{indent}# dlint ignore={code}{line_ending(source, first)}")
+
+
+def ignore_yaml_file(model: Any, code: str) -> TextEdit | None:
+    """Silence `code` in the whole file: extend a global pragma or add one on the first line."""
+    for pragma in pragmas(_comments(model)):
+        if pragma.tool == "dlint" and pragma.is_global:
+            return extend_pragma(pragma, code)
+    return TextEdit.insert(Pos(0, 0), f"# dlint global ignore={code}{line_ending(model.source, 0)}")
+
+
+def entry_line(model: Any, line: int) -> int | None:
+    """The first line of the innermost entry (key or list item) whose lines hold `line`."""
+    spans: dict[int, int] = model.yaml.spans
+    best: int | None = None
+    for first, last in spans.items():
+        if first <= line <= last and (best is None or first > best):
+            best = first
+    return best
+
+
+def _comments(model: Any) -> list[Comment]:
+    return [Comment(text, rng, rng) for text, rng in model.comments]
+
+
+def _comment_run_above(model: Any, line: int) -> list[Comment]:
+    """Whole-line comments directly above `line`, nearest first (a blank line ends the run)."""
+    source: Source = model.source
+    by_line = {c.range.start.line: c for c in _comments(model) if not source.line(c.range.start.line)[: c.range.start.col].strip()}
+    found = []
+    current = line - 1
+    while current in by_line:
+        found.append(by_line[current])
+        current -= 1
+    return found
