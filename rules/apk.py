@@ -7,10 +7,9 @@ from typing import Iterator
 from docklint.model.dockerfile import Dockerfile
 from docklint.model.packages import PackageSpec, installs
 from docklint.rule import Context, Finding, Fix, Severity, rule
-from docklint.rules.package_common import cache_mounted, removes_path, unpinned_words
+from docklint.rules.package_common import APK_CACHE, cache_mounted, removes_path, unpinned_words
 from docklint.rules.run_edits import command_range, insert_flag, order, run_commands
 
-APK_CACHE = "/var/cache/apk"
 APK_CACHE_LINK = "/etc/apk/cache"
 
 

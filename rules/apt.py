@@ -19,15 +19,16 @@ from docklint.rules.run_edits import (
     run_instructions,
 )
 from docklint.rules.package_common import (
+    APT_LISTS,
+    APT_TOOLS,
     cache_mounted,
+    is_apt_update,
     removes_path,
     runs_unknown_code,
     unpinned_words,
 )
 
-APT_LISTS = "/var/lib/apt/lists"
 LISTS_CLEANUP = "rm -rf /var/lib/apt/lists/*"
-_APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
 # Subcommands `apt` shares with `apt-get` and `apt-cache` with the same meaning (`apt upgrade`
 # may install new packages, `apt list` has no equivalent: neither is rewritten).
 _APT_GET_SAME = frozenset(
@@ -44,13 +45,6 @@ _CONF_ASSUME_YES = re.compile(r"Assume-Yes\W{1,6}(?:true|1|yes)\b", re.IGNORECAS
 
 def apt_get_installs(df: Dockerfile) -> Iterator[Command]:
     return df.commands("apt-get", subcommand="install")
-
-
-def is_update(command: Command) -> bool:
-    """`apt-get update`, or an action run with `--update` (apt 2.9+ refreshes the lists first)."""
-    if command.name not in _APT_TOOLS:
-        return False
-    return command.subcommand_name == "update" or command.has_flag("--update")
 
 
 def _option_set(command: Command, pattern: re.Pattern[str]) -> bool:
@@ -123,7 +117,7 @@ def apt_lists_not_deleted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         if not reaches_image(df, df.stage_of(inst.parent or inst)):
             continue
         commands = run_commands(df, inst)
-        updates = [i for i, c in enumerate(commands) if is_update(c)]
+        updates = [i for i, c in enumerate(commands) if is_apt_update(c)]
         if not updates or any(cache_mounted(s, APT_LISTS) for s in df.scripts(inst)):
             continue
         last = updates[-1]
@@ -137,7 +131,7 @@ def apt_lists_not_deleted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
 
 
 def _cleans_lists(command: Command) -> bool:
-    if command.name in _APT_TOOLS and command.subcommand_name in ("dist-clean", "distclean"):
+    if command.name in APT_TOOLS and command.subcommand_name in ("dist-clean", "distclean"):
         return True
     return removes_path(command, APT_LISTS)
 
@@ -278,7 +272,7 @@ def apt_get_install_without_update(df: Dockerfile, ctx: Context) -> Iterator[Fin
             if command.name not in ("apt-get", "apt") or command.subcommand_name != "install":
                 continue
             before = commands[:index]
-            if is_update(command) or any(_refreshes(c) for c in before) or runs_unknown_code(before):
+            if is_apt_update(command) or any(_refreshes(c) for c in before) or runs_unknown_code(before):
                 continue
             install = installs(command)
             if install is not None and install.packages and not install.named:
@@ -288,7 +282,7 @@ def apt_get_install_without_update(df: Dockerfile, ctx: Context) -> Iterator[Fin
 
 
 def _refreshes(command: Command) -> bool:
-    if is_update(command):
+    if is_apt_update(command):
         return True
     # add-apt-repository updates the lists itself unless told not to (`-n`).
     return command.name in ("add-apt-repository", "apt-add-repository") and not command.has_flag("-n", "--no-update")

@@ -1,5 +1,4 @@
-"""DF302: build toolchains installed in the image that ships, and `shipped_runs`, the RUNs of
-the stages that reach the final image, for the other bloat rules.
+"""DF302: build toolchains installed in the image that ships.
 
 The npm, conda and gem leftovers (DF305-DF307) live in `rules/package_caches.py`, language
 build caches (DF308) in `rules/build_caches.py`, what one layer leaves for another to remove
@@ -17,8 +16,8 @@ from docklint.model.packages import Install, installs
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.package_common import unpinned_words, variable_value
-from docklint.rules.run_edits import reaches_image, run_commands
-from docklint.rules.stage_refs import not_shipped, root_base
+from docklint.rules.run_edits import run_commands, shipped_runs
+from docklint.rules.stage_refs import root_base
 
 _SYSTEM_FAMILIES = frozenset({"apt", "apk", "rpm", "zypper"})
 # Compilers, build systems, headers and SDKs: needed to build software, not to run it.
@@ -66,17 +65,6 @@ TOOLCHAIN_BASES = frozenset(
     "buildpack-deps gcc golang rust maven gradle openjdk haskell swift clojure erlang elixir crystal "
     "julia perl php-zendserver sdk".split()
 )
-
-
-def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
-    """RUNs of the stages that end up in the final image (ONBUILD bodies left out: they run in
-    another build). Nothing when the file is for a development or test image."""
-    final = df.final_stage
-    if final is None or not_shipped(df, final):
-        return
-    for stage in df.stages:
-        if reaches_image(df, stage):
-            yield from stage.of("RUN")
 
 
 @rule(

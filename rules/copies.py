@@ -10,9 +10,8 @@ from docklint.model.dockerfile import Dockerfile, copy_paths
 from docklint.model.nodes import Instruction
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.bloat import shipped_runs
 from docklint.rules.layer_files import Created, absolute, before, copied, hits
-from docklint.rules.run_edits import command_range, run_commands
+from docklint.rules.run_edits import command_range, run_commands, shipped_runs
 
 _OCTAL = re.compile(r"[0-7]{3,4}")
 _OWNER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?")

@@ -9,12 +9,11 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.packages import PackageSpec, installs
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Fix, Severity, rule
-from docklint.rules.package_common import covers, normalize, removes, unpinned_words
+from docklint.rules.package_common import PIP_CACHE, covers, normalize, removes, unpinned_words
 from docklint.rules.run_edits import append_command, command_range, insert_flag, order, reaches_image, run_commands
 
 # Go module queries that name a moving target rather than a version.
 _GO_MOVING = frozenset({"latest", "upgrade", "patch", "master", "main", "HEAD"})
-PIP_CACHE = "/root/.cache/pip"
 
 
 def _pip_installs(df: Dockerfile) -> Iterator[Command]:

@@ -11,15 +11,21 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Severity, rule
-from docklint.rules.apk import APK_CACHE
-from docklint.rules.apt import APT_LISTS, is_update
-from docklint.rules.bloat import shipped_runs
-from docklint.rules.languages import PIP_CACHE
 from docklint.rules.layer_files import Created, absolute, before, copied, fetched, hits
-from docklint.rules.package_caches import NPM_CACHE
-from docklint.rules.package_common import cache_mounted, covers, removes_path, runs_unknown_code
-from docklint.rules.rpm import RPM_CACHES, ZYPPER_CACHE
-from docklint.rules.run_edits import command_range, run_commands
+from docklint.rules.package_common import (
+    APK_CACHE,
+    APT_LISTS,
+    NPM_CACHE,
+    PIP_CACHE,
+    RPM_CACHES,
+    ZYPPER_CACHE,
+    cache_mounted,
+    covers,
+    is_apt_update,
+    removes_path,
+    runs_unknown_code,
+)
+from docklint.rules.run_edits import command_range, run_commands, shipped_runs
 
 _RPM_TOOLS = frozenset({"yum", "dnf", "microdnf", "tdnf"})
 # Commands that may clean a package cache or list (`rm`/`find` by path, the tools themselves).
@@ -46,7 +52,7 @@ def _operand(command: Command, *values: str) -> bool:
 
 
 LEFTOVERS: tuple[Leftover, ...] = (
-    Leftover("the apt package lists", (APT_LISTS,), is_update, lambda c: _sub(c, frozenset({"apt-get", "apt"}), "dist-clean", "distclean")),
+    Leftover("the apt package lists", (APT_LISTS,), is_apt_update, lambda c: _sub(c, frozenset({"apt-get", "apt"}), "dist-clean", "distclean")),
     Leftover(
         "the apk cache",
         (APK_CACHE,),

@@ -10,14 +10,12 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, rule
-from docklint.rules.bloat import shipped_runs
-from docklint.rules.package_common import cache_mounted, covers, normalize, removes
-from docklint.rules.run_edits import append_command, command_range, earlier_runs, insert_flag, order, run_commands
+from docklint.rules.package_common import NPM_CACHE, cache_mounted, covers, normalize, removes
+from docklint.rules.run_edits import append_command, command_range, earlier_runs, insert_flag, order, run_commands, shipped_runs
 from docklint.rules.stage_refs import root_base
 
 # -- DF305 ----------------------------------------------------------------------------------
 
-NPM_CACHE = "/root/.npm"
 
 
 @rule(

@@ -16,8 +16,25 @@ if TYPE_CHECKING:
     from docklint.model.packages import Install
     from docklint.model.shell import Script
 
+# Where package managers keep what a RUN should not leave in its layer. Several families look
+# for them (their own cleanup rules, DF303's leftovers), so they live here rather than in one.
+APT_LISTS = "/var/lib/apt/lists"
+APK_CACHE = "/var/cache/apk"
+RPM_CACHES = ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf")
+ZYPPER_CACHE = "/var/cache/zypp"
+PIP_CACHE = "/root/.cache/pip"
+NPM_CACHE = "/root/.npm"
+APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
+
 _POSIX_SHELLS = frozenset("sh bash dash ash zsh ksh mksh busybox".split())
 _SYSTEM_DIRS = ("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/local/bin/")
+
+
+def is_apt_update(command: Command) -> bool:
+    """`apt-get update`, or an action run with `--update` (apt 2.9+ refreshes the lists first)."""
+    if command.name not in APT_TOOLS:
+        return False
+    return command.subcommand_name == "update" or command.has_flag("--update")
 
 
 def normalize(path: str) -> str:

@@ -12,7 +12,7 @@ from docklint.model.dockerfile import Dockerfile
 from docklint.model.packages import installs
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
-from docklint.rules.package_common import cache_mounted, removes_path, unpinned_words
+from docklint.rules.package_common import RPM_CACHES, ZYPPER_CACHE, cache_mounted, removes_path, unpinned_words
 from docklint.rules.run_edits import append_command, command_range, earlier_runs, insert_flag, order, run_commands
 
 YUM = frozenset({"yum"})
@@ -21,8 +21,6 @@ _INSTALLS = frozenset({"install", "groupinstall", "localinstall", "reinstall"})
 # Subcommands that change the system and ask for confirmation without `-y`.
 _PROMPTING = _INSTALLS | frozenset({"update", "upgrade", "remove", "erase", "downgrade", "distro-sync", "autoremove"})
 _ZYPPER_PROMPTING = frozenset({"install", "remove", "source-install", "patch", "update", "dist-upgrade"})
-RPM_CACHES = ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf")
-ZYPPER_CACHE = "/var/cache/zypp"
 
 
 def _commands(df: Dockerfile, names: frozenset[str], subcommands: frozenset[str]) -> Iterator[Command]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from docklint.model.source import Pos, Range
 from docklint.rule import TextEdit
+from docklint.rules.stage_refs import not_shipped
 
 if TYPE_CHECKING:
     from docklint.model.dockerfile import Dockerfile
@@ -56,6 +57,17 @@ def reaches_image(df: Dockerfile, stage: Stage | None) -> bool:
     if stage is None or not df.stages:
         return stage is None
     return any(current.index == stage.index for current in df.lineage())
+
+
+def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
+    """RUNs of the stages that end up in the final image (ONBUILD bodies left out: they run in
+    another build). Nothing when the file is for a development or test image."""
+    final = df.final_stage
+    if final is None or not_shipped(df, final):
+        return
+    for stage in df.stages:
+        if reaches_image(df, stage):
+            yield from stage.of("RUN")
 
 
 def earlier_runs(df: Dockerfile, inst: Instruction) -> Iterator[Instruction]:
