@@ -353,10 +353,10 @@ def scan_text(
 # The hits of a text depend on nothing but the text and the options, and carry offsets into
 # the text, not file positions: the same instruction text scanned again (the next lint of an
 # edited document, the same RUN line in many files) gets its hits from here. Bounded: at most
-# `_MEMO_ENTRIES` texts of at most `_MEMO_TEXT_LIMIT` characters (a few MB at worst); bigger
-# texts (image files) are scanned every time and never held.
-_MEMO_ENTRIES = 4096
-_MEMO_TEXT_LIMIT = 16_384
+# `_MEMO_ENTRIES` texts of at most `_MEMO_TEXT_LIMIT` characters (8 MB at worst, about 1 MB
+# filled by the corpus); bigger texts (image files) are scanned every time and never held.
+_MEMO_ENTRIES = 2048
+_MEMO_TEXT_LIMIT = 4096
 
 
 def _scan(text: str, detect_secrets: bool, spans: tuple[tuple[int, int], ...] | None) -> tuple[SecretHit, ...]:

@@ -87,14 +87,22 @@ _ASSIGNMENT = re.compile(r"(?:^|(?<=\s))(?:--?[A-Za-z][\w-]*|[A-Za-z_][A-Za-z0-9
 _FLAG_VALUE = re.compile(r"(?:^|(?<=\s))--?(?:[\w-]*(?:pass|token|secret|key|auth)[\w-]*)[ \t]+[^\s\"'$-]\S*", re.I)
 
 
-@lru_cache(maxsize=4096)  # by text: the same RUN text is scanned on every lint of an edited file
 def run_candidates(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of RUN-like text worth showing detect-secrets: quoted strings, URLs, assignments."""
+    # By text (the same RUN text is scanned on every lint of an edited file); at most 2,048
+    # texts of at most 4 kB are held.
+    return _run_candidates(text) if len(text) <= 4096 else _candidates(text)
+
+
+def _candidates(text: str) -> tuple[tuple[int, int], ...]:
     spans = [m.span() for m in _QUOTED.finditer(text)]
     spans.extend(m.span() for m in _URL.finditer(text))
     spans.extend(m.span() for m in _ASSIGNMENT.finditer(text))
     spans.extend(m.span() for m in _FLAG_VALUE.finditer(text))
     return tuple(spans)
+
+
+_run_candidates = lru_cache(maxsize=2048)(_candidates)
 
 
 def secret_texts(inst: Instruction) -> Iterator[tuple[MappedText, Sequence[tuple[int, int]] | None]]:

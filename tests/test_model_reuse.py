@@ -158,3 +158,27 @@ def test_memo_tables_are_bounded() -> None:
         parse(read_text(path))
     for table in memo._TABLES:
         assert len(table) <= table.size
+        assert table.budget is None or table.weight <= table.budget
+    for function in memo._LRU_FUNCTIONS:
+        info = function.cache_info()
+        assert info.maxsize is not None and info.currsize <= info.maxsize
+
+
+def test_memo_evicts_least_recently_used_by_count_and_weight() -> None:
+    from docklint.model.memo import Memo
+
+    table: Memo[str] = Memo("test", 3, budget=10)
+    for key in "abc":
+        table.put(key, key.upper(), 2)
+    assert table.get("a") == "A" and table.get("x") is None  # a is now the most recent
+    table.put("d", "D", 2)  # four entries: the least recently used (b) goes
+    assert list(table._data) == ["c", "a", "d"] and table.weight == 6
+    table.put("e", "E", 7)  # 6 + 7 > 10: c, then a go
+    assert list(table._data) == ["d", "e"] and table.weight == 9
+    table.put("e", "E2", 1)  # replacing an entry replaces its weight
+    assert table.get("e") == "E2" and table.weight == 3
+    table.put("f", "F", 50)  # heavier than the budget alone: kept, everything else goes
+    assert list(table._data) == ["f"] and table.weight == 50
+    assert (table.hits, table.misses) == (2, 1)
+    table.clear()
+    assert len(table) == 0 and table.weight == 0

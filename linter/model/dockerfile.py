@@ -255,11 +255,13 @@ class _Template:
 
 # Parsed instructions by (escape character, first line): re-parsing an edited document takes
 # every unchanged instruction from here, moved to its current place (see `relocate.py`). At most
-# 2,048 first lines with 4 instructions each, of at most 16 kB each (a few MB at worst; a typical
-# entry is about 2 kB).
-_TEMPLATES: Memo[tuple[_Template, ...]] = Memo("instructions", 2048)
+# 1,024 first lines with up to 4 instructions each, of at most 8 kB each, 256k characters of
+# instruction text in all (about 3 MB: filled by the corpus the table holds about 3 kB per
+# instruction). A 500-line Dockerfile has 255 instructions, 20k characters.
+_TEMPLATES: Memo[tuple[_Template, ...]] = Memo("instructions", 1024, budget=262_144)
 _TEMPLATES_PER_LINE = 4
-_TEMPLATE_CHARS = 16_384
+_TEMPLATE_CHARS = 8_192
+_DETACHED = Source("")
 
 
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:
@@ -446,10 +448,11 @@ class _Parser:
         others: tuple[_Template, ...],
     ) -> None:
         """Remember `inst` (at line `first`, offset `base`) as a template for `chunk`: its
-        texts move to a source of their own (offsets from the chunk's start), its ranges stay."""
-        template = _Template(chunk, lines, at_end, move_instruction(inst, Source(chunk), 0, -base), tuple(problems), first)
+        texts leave the file (offsets from the chunk's start, on an empty source that nothing
+        reads: a template is always moved before use), its ranges stay."""
+        template = _Template(chunk, lines, at_end, move_instruction(inst, _DETACHED, 0, -base), tuple(problems), first)
         kept = [t for t in others if t.first != first or t.chunk != chunk][: _TEMPLATES_PER_LINE - 1]
-        _TEMPLATES.put(key, (template, *kept))
+        _TEMPLATES.put(key, (template, *kept), sum(len(t.chunk) + 64 for t in (template, *kept)))
 
     def _parse_instruction(self, first: int) -> int:
         src = self.source
@@ -748,9 +751,15 @@ def pairs(inst: Instruction) -> list[tuple[str, str | None]]:
 _KeyValueSpan = tuple[str, "str | None", int, int, int, int, int, int, bool]
 
 
-@lru_cache(maxsize=4096)  # by text: the same ARG/ENV/LABEL lines come back on every re-lint
 def key_value_spans(keyword: str, text: str) -> tuple[_KeyValueSpan, ...]:
-    """The pairs of an ENV/ARG/LABEL argument text, with offsets into it (see `parse_key_values`)."""
+    """The pairs of an ENV/ARG/LABEL argument text, with offsets into it (see `parse_key_values`).
+
+    Memoised by text (the same ARG/ENV/LABEL lines come back on every re-lint): at most 2,048
+    texts of at most 2 kB are held."""
+    return _key_value_memo(keyword, text) if len(text) <= 2048 else _key_value_spans(keyword, text)
+
+
+def _key_value_spans(keyword: str, text: str) -> tuple[_KeyValueSpan, ...]:
     words = split_words(text)
     if not words:
         return ()
@@ -775,7 +784,7 @@ def key_value_spans(keyword: str, text: str) -> tuple[_KeyValueSpan, ...]:
     return tuple(spans)
 
 
-register_lru(key_value_spans)
+_key_value_memo = register_lru(lru_cache(maxsize=2048)(_key_value_spans))
 
 
 _REFERENCE = re.compile(

@@ -22,14 +22,19 @@ _TABLES: list[Memo[object]] = []
 
 
 class Memo(Generic[V]):
-    """A least-recently-used table of at most `size` entries; safe to share between threads."""
+    """A least-recently-used table of at most `size` entries whose weights (what `put` is told,
+    e.g. the characters of the text an entry was made from) add up to at most `budget`; safe to
+    share between threads."""
 
-    __slots__ = ("name", "size", "_data", "_lock", "hits", "misses")
+    __slots__ = ("name", "size", "budget", "weight", "_data", "_weights", "_lock", "hits", "misses")
 
-    def __init__(self, name: str, size: int) -> None:
+    def __init__(self, name: str, size: int, budget: int | None = None) -> None:
         self.name = name
         self.size = size
+        self.budget = budget
+        self.weight = 0
         self._data: OrderedDict[Hashable, V] = OrderedDict()
+        self._weights: dict[Hashable, int] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -45,16 +50,22 @@ class Memo(Generic[V]):
             self.hits += 1
             return found
 
-    def put(self, key: Hashable, value: V) -> None:
+    def put(self, key: Hashable, value: V, weight: int = 1) -> None:
         with self._lock:
+            self.weight += weight - self._weights.get(key, 0)
+            self._weights[key] = weight
             self._data[key] = value
             self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            budget = self.budget
+            while len(self._data) > self.size or (budget is not None and self.weight > budget and len(self._data) > 1):
+                old, _ = self._data.popitem(last=False)
+                self.weight -= self._weights.pop(old)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._weights.clear()
+            self.weight = 0
             self.hits = self.misses = 0
 
     def __len__(self) -> int:

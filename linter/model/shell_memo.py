@@ -15,10 +15,11 @@ from docklint.model.memo import Memo
 from docklint.model.shell import Command, Redirect, ShellWord
 from docklint.model.source import MappedText, Source
 
-# At most 2,048 scripts of at most 16 kB each; a typical entry (a RUN of a few commands) holds a
-# few kB of words and commands.
-_SCRIPTS: Memo[tuple[tuple[Command, ...], bool, int, MappedText]] = Memo("shell scripts", 2048)
-_SCRIPT_CHARS = 16_384
+# At most 1,024 scripts of at most 8 kB each, 128k characters of script text in all. The words
+# and commands kept take about 26 bytes per character of script (measured on the corpus), so
+# about 3.5 MB at most; a 500-line Dockerfile has about 40 scripts, 9k characters.
+_SCRIPTS: Memo[tuple[tuple[Command, ...], bool, int, MappedText]] = Memo("shell scripts", 1024, budget=131_072)
+_SCRIPT_CHARS = 8_192
 _DETACHED = Source("")  # the source of kept texts: never read, every copy is moved first
 
 
@@ -38,7 +39,7 @@ def parse_commands(text: MappedText) -> tuple[list[Command], bool, int]:
     if key is not None:
         detached = _move_text(text, _DETACHED, -origin)
         kept = tuple(move_commands(builder.commands, _DETACHED, -origin, text, detached))
-        _SCRIPTS.put(key, (kept, builder.fallback, builder.tokenized, detached))
+        _SCRIPTS.put(key, (kept, builder.fallback, builder.tokenized, detached), len(text.text) + 64)
     return builder.commands, builder.fallback, builder.tokenized
 
 

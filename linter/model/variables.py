@@ -35,10 +35,14 @@ def references(text: str, escape: str = "\\") -> Iterator[VarRef]:
     """Yield every `$NAME` / `${NAME...}` reference, skipping escaped `\\$` and single quotes."""
     if "$" not in text:
         return iter(())
+    if len(text) > 2048:
+        return _scan(text, escape)
     return iter(_references(text, escape))
 
 
-@lru_cache(maxsize=8192)  # by text: references carry offsets into the text, nothing else
+# By text: references carry offsets into the text, nothing else. At most 2,048 texts of at
+# most 2 kB are held.
+@lru_cache(maxsize=2048)
 def _references(text: str, escape: str) -> tuple[VarRef, ...]:
     return tuple(_scan(text, escape))
 
