@@ -161,17 +161,22 @@ def secret_value_in_instruction(df: Dockerfile, ctx: Context) -> Iterator[Findin
 
 def _pair_secrets(df: Dockerfile, kv: KeyValue, scan: Callable[..., list[SecretHit]]) -> Iterator[tuple[Range, str]]:
     """Secrets in one ENV/ARG/LABEL value, scanned as `KEY="value"` so quoting does not matter."""
-    if not kv.value or kv.value_range is None:
+    if not kv.value:
         return
     prefix = f'{kv.key}="'
+    hits = [
+        hit
+        for hit in scan(f'{prefix}{kv.value}"')
+        if hit.start >= len(prefix)
+        # `SECRET_KEY_FILE=secret_key`: the name says where the secret lives
+        and not (hit.detector == "KeywordDetector" and not is_secret_name(kv.key))
+    ]
+    if not hits or kv.value_range is None:  # (the range is computed only for pairs with a secret)
+        return
     source = df.source
     start, end = source.offset(kv.value_range.start), source.offset(kv.value_range.end)
     raw = source.text[start:end]
-    for hit in scan(f'{prefix}{kv.value}"'):
-        if hit.start < len(prefix):
-            continue
-        if hit.detector == "KeywordDetector" and not is_secret_name(kv.key):
-            continue  # `SECRET_KEY_FILE=secret_key`: the name says where the secret lives
+    for hit in hits:
         found = raw.find(hit.value)
         if found >= 0:
             rng = Range(source.pos(start + found), source.pos(start + found + len(hit.value)))

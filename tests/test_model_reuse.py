@@ -80,9 +80,15 @@ def snapshot(df: Dockerfile) -> tuple[Any, ...]:
         for s in df.stages
     ]
     scripts = [_script(script, df) for inst in iter_with_onbuild(df.instructions) for script in df.scripts(inst)]
+    pairs = [
+        [(kv.key, kv.value, kv.key_range, kv.value_range, kv.range, kv.legacy) for kv in df.key_values(inst)]
+        for inst in iter_with_onbuild(df.instructions)
+        if inst.keyword in ("ENV", "ARG", "LABEL")
+    ]
+    scopes = [df.scope(inst) for inst in iter_with_onbuild(df.instructions)]
     return (
         df.escape, df.directives, nodes, df.comments, stages, [i.index for i in df.global_args],
-        df.problems, scripts,
+        df.problems, scripts, pairs, scopes,
     )
 
 

@@ -726,14 +726,7 @@ def parse_key_values(inst: Instruction) -> list[KeyValue]:
     """Read `key=value` pairs (or the legacy `key value` form) of ENV, ARG and LABEL."""
     args = inst.args
     return [
-        KeyValue(
-            key=key,
-            value=value,
-            key_range=args.range(key_start, key_end),
-            value_range=args.range(value_start, value_end) if value_end >= 0 else None,
-            range=args.range(start, end),
-            legacy=legacy,
-        )
+        KeyValue.lazy(key, value, legacy, args, (key_start, key_end, value_start, value_end, start, end))
         for key, value, key_start, key_end, value_start, value_end, start, end, legacy in key_value_spans(
             inst.keyword, args.text
         )

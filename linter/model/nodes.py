@@ -78,16 +78,80 @@ class Heredoc:
         return first[2:].strip() if first.startswith("#!") else None
 
 
-@dataclass(frozen=True, slots=True)
 class KeyValue:
-    """One `key=value` (or legacy `key value`) pair of ENV, ARG or LABEL."""
+    """One `key=value` (or legacy `key value`) pair of ENV, ARG or LABEL. Read-only.
 
-    key: str
-    value: str | None  # unquoted; None for `ARG NAME` without default
-    key_range: Range
-    value_range: Range | None
-    range: Range
-    legacy: bool = False  # written `ENV key value`
+    `key` and `value` (unquoted; None for `ARG NAME` without default) are plain attributes;
+    the ranges are computed on first use, like `Word.range`: most pairs are never reported,
+    and mapping three ranges per pair back through the file was most of reading them.
+    """
+
+    __slots__ = ("key", "value", "legacy", "_text", "_offsets", "_ranges")
+
+    def __init__(
+        self,
+        key: str,
+        value: str | None,
+        key_range: Range,
+        value_range: Range | None,
+        range: Range,  # noqa: A002
+        legacy: bool = False,  # written `ENV key value`
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.legacy = legacy
+        self._text: MappedText | None = None
+        self._offsets = (0, 0, 0, -1, 0, 0)
+        self._ranges: tuple[Range, Range | None, Range] | None = (key_range, value_range, range)
+
+    @staticmethod
+    def lazy(
+        key: str, value: str | None, legacy: bool, text: MappedText, offsets: tuple[int, int, int, int, int, int]
+    ) -> KeyValue:
+        """A pair whose ranges are `text.range(...)` of `offsets`: key start and end, value start
+        and end (end -1: no value range), start and end of the whole pair."""
+        pair = KeyValue.__new__(KeyValue)
+        pair.key, pair.value, pair.legacy = key, value, legacy
+        pair._text, pair._offsets, pair._ranges = text, offsets, None
+        return pair
+
+    def _resolve(self) -> tuple[Range, Range | None, Range]:
+        ranges = self._ranges
+        if ranges is None:
+            text = self._text
+            assert text is not None
+            key_start, key_end, value_start, value_end, start, end = self._offsets
+            value_range = text.range(value_start, value_end) if value_end >= 0 else None
+            ranges = self._ranges = (text.range(key_start, key_end), value_range, text.range(start, end))
+        return ranges
+
+    @property
+    def key_range(self) -> Range:
+        return self._resolve()[0]
+
+    @property
+    def value_range(self) -> Range | None:
+        return self._resolve()[1]
+
+    @property
+    def range(self) -> Range:
+        return self._resolve()[2]
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.key, self.value, *self._resolve(), self.legacy)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyValue) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        key_range, value_range, rng = self._resolve()
+        return (
+            f"KeyValue(key={self.key!r}, value={self.value!r}, key_range={key_range!r}, "
+            f"value_range={value_range!r}, range={rng!r}, legacy={self.legacy!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,7 @@ class Command:
     index: int = 0  # position in `script.commands`
     _flags: tuple[ShellFlag, ...] | None = field(default=None, repr=False)
     _positionals: tuple[ShellWord, ...] | None = field(default=None, repr=False)
+    _tool: str | None = field(default=None, repr=False)
 
     @property
     def range(self) -> Range:
@@ -158,7 +159,10 @@ class Command:
     @property
     def tool(self) -> str:
         """The name used for per-tool tables (`pip3.11` and `pip3` read as `pip`)."""
-        return tool_name(self.name)
+        tool = self._tool
+        if tool is None:
+            tool = self._tool = tool_name(self.name)
+        return tool
 
     @property
     def source_text(self) -> str:
