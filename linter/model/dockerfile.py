@@ -790,6 +790,12 @@ _REFERENCE = re.compile(
 
 def parse_image_ref(text: str) -> ImageRef | None:
     """Parse an image reference the way the distribution reference grammar does; None if invalid."""
+    # Memoised by text (at most 1,024 references of at most 512 characters): FROM lines come
+    # back on every lint of an edited file. An `ImageRef` is an immutable value.
+    return _image_ref_memo(text) if len(text) <= 512 else _parse_image_ref(text)
+
+
+def _parse_image_ref(text: str) -> ImageRef | None:
     match = _REFERENCE.match(text)
     if not match:
         return None
@@ -814,6 +820,9 @@ def parse_image_ref(text: str) -> ImageRef | None:
     )
 
 
+_image_ref_memo = register_lru(lru_cache(maxsize=1024)(_parse_image_ref))
+
+
 class _Stages:
     """Groups instructions into stages and resolves each FROM."""
 
@@ -824,9 +833,13 @@ class _Stages:
         stages: list[Stage] = []
         global_args: list[Instruction] = []
         global_scope: dict[str, str | None] = {name: None for name in AUTOMATIC_ARGS}
+        names: dict[str, int] = {}  # lower-cased stage name -> the last stage of that name
         for inst in self.parser.instructions:
             if inst.keyword == "FROM":
-                stages.append(self._stage(inst, len(stages), stages, global_scope))
+                stage = self._stage(inst, len(stages), names, global_scope)
+                stages.append(stage)
+                if stage.name is not None:
+                    names[stage.name.lower()] = stage.index
             elif not stages:
                 if inst.keyword == "ARG":
                     global_args.append(inst)
@@ -845,7 +858,7 @@ class _Stages:
         return stages, global_args
 
     def _stage(
-        self, inst: Instruction, index: int, stages: list[Stage], scope: dict[str, str | None]
+        self, inst: Instruction, index: int, names: dict[str, int], scope: dict[str, str | None]
     ) -> Stage:
         args = inst.args
         name: str | None = None
@@ -861,12 +874,9 @@ class _Stages:
         base_text = args.text[:image_end].strip()
         base_range = args.range(0, len(base_text))
         expanded, resolved = expand(base_text, scope, self.parser.escape)
-        base_stage = None
         base: ImageRef | None = None
         lowered = expanded.lower()
-        for earlier in stages:
-            if earlier.name is not None and earlier.name.lower() == lowered:
-                base_stage = earlier.index
+        base_stage = names.get(lowered)
         if base_stage is None and lowered != "scratch" and expanded:
             base = parse_image_ref(expanded)
         return Stage(

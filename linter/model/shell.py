@@ -10,6 +10,7 @@ keeps its range in the file, continuation lines and heredoc bodies mapped back.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -109,7 +110,7 @@ class Mount:
         return any(name in ("ro", "readonly") and value in (None, "true") for name, value in self.options)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Command:
     """One simple command. Built by the analysis and read-only for rules.
 
@@ -134,14 +135,35 @@ class Command:
     negated: bool = False  # `! cmd`
     in_condition: bool = False  # in an if/while/until test, or followed by `||` (failure handled)
     fallback: bool = False  # words came from the tokenizer, not from bashlex
-    piped_from: Command | None = None  # the command whose output this one reads through `|`
+    # `piped_from` and `script` are properties below: they hold weak references, so a model's
+    # commands and scripts form no reference cycles and are freed as soon as the model is,
+    # without waiting for a full garbage collection (the script holds its commands, and
+    # `piped_to` the next command of a pipe).
+    _piped_from: weakref.ReferenceType[Command] | None = field(default=None, repr=False)
     piped_to: Command | None = None
-    script: Script | None = None
+    _script: weakref.ReferenceType[Script] | None = field(default=None, repr=False)
     instruction: Instruction | None = None
     index: int = 0  # position in `script.commands`
     _flags: tuple[ShellFlag, ...] | None = field(default=None, repr=False)
     _positionals: tuple[ShellWord, ...] | None = field(default=None, repr=False)
     _tool: str | None = field(default=None, repr=False)
+
+    @property
+    def piped_from(self) -> Command | None:
+        """The command whose output this one reads through `|`."""
+        return self._piped_from() if self._piped_from is not None else None
+
+    @piped_from.setter
+    def piped_from(self, command: Command | None) -> None:
+        self._piped_from = weakref.ref(command) if command is not None else None
+
+    @property
+    def script(self) -> Script | None:
+        return self._script() if self._script is not None else None
+
+    @script.setter
+    def script(self, script: Script | None) -> None:
+        self._script = weakref.ref(script) if script is not None else None
 
     @property
     def range(self) -> Range:
@@ -226,7 +248,7 @@ class Command:
         self._flags, self._positionals = tuple(flags), tuple(operands)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Script:
     """A piece of shell code run by one RUN: the shell-form text, a heredoc body or exec form.
 
@@ -253,6 +275,9 @@ class Script:
     mounts: tuple[Mount, ...] = ()
     _set_points: tuple[tuple[int, Command | None, frozenset[str], frozenset[str]], ...] = ()
     _main: Command | None = None  # for `RUN ["sh", "-c", "..."]`: the shell running the string
+    # Every command parsed, duplicates dropped from `commands` included: commands refer to each
+    # other weakly (`piped_from`), so the script keeps them all alive.
+    _parsed: tuple[Command, ...] = field(default=(), repr=False)
 
     @property
     def analysed(self) -> bool:

@@ -77,6 +77,7 @@ def analyse(script: Script, builder: Builder | None = None) -> Script:
         parsed, fallback, tokenized = parse_commands(script.text)
     else:
         parsed, fallback, tokenized = builder.commands, builder.fallback, builder.tokenized
+    script._parsed = tuple(parsed)
     commands = _dedup(parsed)
     main: Command | None = None
     if script.kind == "exec" and commands and commands[0].name in POSIX_SHELLS and shell_script_word(commands[0].args):
