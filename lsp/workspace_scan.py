@@ -83,6 +83,7 @@ async def workspace_report(ls: DlintServer, params: types.WorkspaceDiagnosticPar
         outcome = await _disk_outcome(ls, path, uri, kind)
         if outcome is not None and outcome.handled:
             items.append(_report(uri, None, outcome, previous))
+    ls.scheduler.tidy()
     return types.WorkspaceDiagnosticReport(items=items)
 
 
