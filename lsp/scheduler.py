@@ -24,6 +24,10 @@ WORKER_PREFIX = "dlint-lint"
 COLLECT_AFTER = 200_000
 
 
+def _drop(_outcome: object) -> None:
+    """Holds an outcome until the loop runs it (see `Scheduler.current`)."""
+
+
 class Scheduler:
     """Runs lints in worker threads, one at a time per document, and publishes fresh results."""
 
@@ -163,6 +167,10 @@ class Scheduler:
         self._notices(uri, outcome)
         log.debug("linted %s version %s in %.1f ms", uri, outcome.version, outcome.seconds * 1000)
         if self.is_fresh(outcome, self.store.get(uri)):
+            # The outcome this one replaces holds a whole model (tens of thousands of objects):
+            # freeing it takes about a millisecond, so it happens after the caller has sent the
+            # new diagnostics (at the loop's next turn), not before.
+            loop.call_soon(_drop, self.outcomes.get(uri))
             self.outcomes[uri] = outcome
         return outcome
 
