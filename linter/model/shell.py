@@ -413,7 +413,10 @@ def iter_commands(
 ) -> Iterator[Command]:
     """Commands of every RUN (ONBUILD bodies included), optionally filtered, in file order."""
     every, by_name = _command_index(df)
-    if name is None:
+    stage_index = stage if isinstance(stage, int) or stage is None else stage.index
+    if name is None and stage_index is not None:
+        candidates = _stage_index(df, every).get(stage_index, [])  # (a rule may ask per stage)
+    elif name is None:
         candidates = every
     elif isinstance(name, str):
         candidates = by_name.get(name, [])
@@ -421,13 +424,25 @@ def iter_commands(
         found = {id(c): c for n in name for c in by_name.get(n, [])}
         candidates = [c for c in every if id(c) in found] if len(found) else []
     subs = {subcommand} if isinstance(subcommand, str) else set(subcommand) if subcommand is not None else None
-    stage_index = stage if isinstance(stage, int) or stage is None else stage.index
     for command in candidates:
         if stage_index is not None and (command.instruction is None or command.instruction.stage_index != stage_index):
             continue
         if subs is not None and command.subcommand_name not in subs:
             continue
         yield command
+
+
+def _stage_index(df: Dockerfile, every: list[Command]) -> dict[int, list[Command]]:
+    """The commands of each stage, in file order (cached on the Dockerfile)."""
+    key = ("shell-commands-by-stage",)
+    cached = df._cache.get(key)
+    if cached is None:
+        by_stage: dict[int, list[Command]] = {}
+        for command in every:
+            if command.instruction is not None:
+                by_stage.setdefault(command.instruction.stage_index, []).append(command)
+        cached = df._cache[key] = by_stage
+    return cached  # type: ignore[return-value]
 
 
 def _command_index(df: Dockerfile) -> tuple[list[Command], dict[str, list[Command]]]:
