@@ -84,6 +84,12 @@ class Document:
             self._lines = Source(self.text)
         return self._lines
 
+    def adopt(self, source: Source) -> None:
+        """Use `source` (the line table a lint built) if it is of this very text: the next
+        change maps its positions through it instead of splitting the lines again."""
+        if source.text is self.text and (self._lines is None or self._lines.text is not self.text):
+            self._lines = source
+
     @property
     def directory(self) -> str | None:
         return os.path.dirname(self.path) if self.path else None

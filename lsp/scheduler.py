@@ -166,7 +166,10 @@ class Scheduler:
                 del self._inflight[uri]
         self._notices(uri, outcome)
         log.debug("linted %s version %s in %.1f ms", uri, outcome.version, outcome.seconds * 1000)
-        if self.is_fresh(outcome, self.store.get(uri)):
+        latest = self.store.get(uri)
+        if latest is not None and self.is_fresh(outcome, latest):
+            if outcome.positions is not None:
+                latest.adopt(outcome.positions.source)
             # The outcome this one replaces holds a whole model (tens of thousands of objects):
             # freeing it takes about a millisecond, so it happens after the caller has sent the
             # new diagnostics (at the loop's next turn), not before.
