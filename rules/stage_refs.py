@@ -78,13 +78,7 @@ def referenced_stage(df: Dockerfile, ref: StageRef) -> Stage | None:
     if ref.kind == "from":
         stage = df.stages[ref.inst.stage_index]
         return df.stages[stage.base_stage] if stage.base_stage is not None else None
-    lowered = ref.value.lower()
-    for stage in df.stages:
-        if stage.name is not None and stage.name.lower() == lowered:
-            return stage
-    if ref.value.isdigit() and int(ref.value) < len(df.stages):
-        return df.stages[int(ref.value)]
-    return None
+    return df.stage_named(ref.value)
 
 
 def stage_usage(df: Dockerfile) -> tuple[set[int], bool]:
@@ -164,7 +158,10 @@ def rename_stage_edits(df: Dockerfile, stage: Stage, new_name: str, *, keep_from
 
 
 def copy_from(df: Dockerfile, inst: Instruction) -> StageRef | None:
-    for ref in stage_refs(df):
-        if ref.inst is inst and ref.kind == "copy":
-            return ref
-    return None
+    """The `--from=` reference of a COPY, if it has one."""
+    key = ("copy_from",)
+    by_inst = df._cache.get(key)
+    if by_inst is None:
+        by_inst = {id(ref.inst): ref for ref in reversed(stage_refs(df)) if ref.kind == "copy"}
+        df._cache[key] = by_inst
+    return by_inst.get(id(inst))  # type: ignore[no-any-return, union-attr]

@@ -72,6 +72,7 @@ def duplicate_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     needs_instructions=("COPY",),
 )
 def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    names = [s.name.lower() if s.name else None for s in df.stages]
     for inst in df.of("COPY"):
         ref = copy_from(df, inst)
         current = inst.stage_index
@@ -89,7 +90,6 @@ def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         if ":" in value or "@" in value:
             continue  # an image reference with a tag or digest
         lowered = value.lower()
-        names = [s.name.lower() if s.name else None for s in df.stages]
         if lowered in names[: current + 1]:
             continue
         if lowered in names[current + 1 :]:

@@ -4,9 +4,11 @@ without a `# syntax=` directive."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.memo import register_lru
 from docklint.model.nodes import Blank, Comment, Instruction
 from docklint.model.source import Pos, Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -90,12 +92,18 @@ def command_count(inst: Instruction, posix: bool = True) -> int:
     if inst.json_args is not None:
         return 1
     texts = [h.body.text for h in inst.heredocs] if inst.heredocs else [inst.args.text]
-    count = 0
-    for text in texts:
-        blank = _unquoted(text)
-        count += sum(_segment_commands(part, posix) for part in _SEPARATOR.split(blank))
-        count += len(_SUBSTITUTION.findall(text))
-    return count
+    return sum(_text_commands(text, posix) if len(text) <= 4096 else _count(text, posix) for text in texts)
+
+
+def _count(text: str, posix: bool) -> int:
+    blank = _unquoted(text)
+    count = sum(_segment_commands(part, posix) for part in _SEPARATOR.split(blank))
+    return count + len(_SUBSTITUTION.findall(text))
+
+
+# The count depends on the text alone: re-lints of an edited file (the language server) and
+# repeated scripts across files ask again for the same texts.
+_text_commands = register_lru(lru_cache(maxsize=2048)(_count))
 
 
 def _flags_key(inst: Instruction) -> tuple[tuple[str, str | None], ...]:
@@ -164,13 +172,20 @@ def _merge_fix(df: Dockerfile, first: Instruction, second: Instruction) -> Fix |
 def consecutive_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     previous: Instruction | None = None
     previous_count = 0
+    default_posix = df.escape != "`"
+    posix, stage = default_posix, -1  # the shell in force, followed along (as _shell_is_posix reads it)
     for node in df.nodes:
         if isinstance(node, (Comment, Blank)):
             continue
+        if node.stage_index != stage:
+            stage, posix = node.stage_index, default_posix
+        if node.keyword == "SHELL":
+            args = node.json_args
+            posix = bool(args) and args[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
         if node.keyword != "RUN" or node.stage_index < 0:
             previous = None
             continue
-        count = command_count(node, _shell_is_posix(df, node))
+        count = command_count(node, posix)
         if (
             previous is not None
             and previous.stage_index == node.stage_index

@@ -114,10 +114,16 @@ class Dockerfile:
 
     def stage_named(self, name: str) -> Stage | None:
         """The stage a `--from=`/`FROM` value refers to: a name (case-insensitive) or an index."""
-        lowered = name.lower()
-        for stage in self.stages:
-            if stage.name is not None and stage.name.lower() == lowered:
-                return stage
+        named = self._cache.get(("stages_by_name",))
+        if named is None:
+            named = {}
+            for stage in self.stages:
+                if stage.name is not None:
+                    named.setdefault(stage.name.lower(), stage)
+            self._cache[("stages_by_name",)] = named
+        found = named.get(name.lower())  # type: ignore[union-attr]
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         if name.isdigit() and int(name) < len(self.stages):
             return self.stages[int(name)]
         return None
