@@ -34,9 +34,7 @@ def command_range(command: Command) -> Range:
 
 def run_instructions(df: Dockerfile) -> Iterator[Instruction]:
     """RUN instructions in file order, ONBUILD bodies included."""
-    from docklint.model.dockerfile import iter_with_onbuild
-
-    return (inst for inst in iter_with_onbuild(df.instructions) if inst.keyword == "RUN")
+    return iter(df.with_onbuild("RUN"))
 
 
 def run_commands(df: Dockerfile, inst: Instruction) -> list[Command]:

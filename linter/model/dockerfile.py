@@ -91,7 +91,26 @@ class Dockerfile:
 
     def of(self, *keywords: str) -> Iterator[Instruction]:
         """Instructions with one of these keywords, in file order (ONBUILD bodies excluded)."""
+        if len(keywords) == 1:
+            return iter(self._by_keyword()[0].get(keywords[0], ()))
         return (i for i in self.instructions if i.keyword in keywords)
+
+    def with_onbuild(self, keyword: str) -> list[Instruction]:
+        """Instructions with this keyword, ONBUILD bodies included, in file order."""
+        return self._by_keyword()[1].get(keyword, [])
+
+    def _by_keyword(self) -> tuple[dict[str, list[Instruction]], dict[str, list[Instruction]]]:
+        """Instructions by keyword without and with ONBUILD bodies (built once: rules ask often)."""
+        index = self._cache.get(("by_keyword",))
+        if index is None:
+            plain: dict[str, list[Instruction]] = {}
+            every: dict[str, list[Instruction]] = {}
+            for inst in self.instructions:
+                plain.setdefault(inst.keyword, []).append(inst)
+            for inst in iter_with_onbuild(self.instructions):
+                every.setdefault(inst.keyword, []).append(inst)
+            index = self._cache[("by_keyword",)] = (plain, every)
+        return index  # type: ignore[return-value]
 
     def stage_of(self, inst: Instruction) -> Stage | None:
         return self.stages[inst.stage_index] if 0 <= inst.stage_index < len(self.stages) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, copy_paths, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile, copy_paths
 from docklint.model.nodes import Instruction, Word
 from docklint.rule import Context, Finding, Severity, rule
 
@@ -39,9 +39,7 @@ def git_ref(url: str) -> tuple[str, bool]:
 
 def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
     """ADD sources (ONBUILD ones included) with variables expanded where known."""
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "ADD":
-            continue
+    for inst in df.with_onbuild("ADD"):
         sources, _dest = copy_paths(inst)
         for word in sources:
             value = word.value
