@@ -251,6 +251,44 @@ def context_of(df: Dockerfile) -> BuildContext | None:
         return None
     key = "build-context"
     if key not in df._cache:
-        root = Path(df.context_dir)
-        df._cache[key] = BuildContext(root, posixpath.basename(df.path) or "Dockerfile") if root.is_dir() else None
+        df._cache[key] = _context(df.context_dir, posixpath.basename(df.path) or "Dockerfile")
     return df._cache[key]  # type: ignore[return-value]
+
+
+# The language server lints a Dockerfile again on every keystroke, and reading its context each
+# time (listing up to MAX_ENTRIES entries for `COPY . .`, reading the ignore file and key files)
+# would cost more than the lint; it keeps each context for a few seconds (`keep_contexts`), so a
+# file added to the context shows within that time. The command line keeps none: a run sees the
+# files as they are when it reads them.
+_keep_seconds = 0.0
+_kept: dict[tuple[str, str], tuple[float, BuildContext | None]] = {}
+_KEPT_MAX = 16
+
+
+def keep_contexts(seconds: float) -> None:
+    """Reuse a build context read less than `seconds` ago (0: never; the default)."""
+    global _keep_seconds
+    _keep_seconds = seconds
+    _kept.clear()
+
+
+def _context(directory: str, dockerfile_name: str) -> BuildContext | None:
+    if _keep_seconds <= 0:
+        return _read_context(directory, dockerfile_name)
+    import time
+
+    key = (directory, dockerfile_name)
+    now = time.monotonic()
+    kept = _kept.get(key)
+    if kept is not None and now - kept[0] < _keep_seconds:
+        return kept[1]
+    context = _read_context(directory, dockerfile_name)
+    if len(_kept) >= _KEPT_MAX:
+        _kept.pop(min(_kept, key=lambda k: _kept[k][0]))
+    _kept[key] = (now, context)
+    return context
+
+
+def _read_context(directory: str, dockerfile_name: str) -> BuildContext | None:
+    root = Path(directory)
+    return BuildContext(root, dockerfile_name) if root.is_dir() else None

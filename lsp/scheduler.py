@@ -22,6 +22,9 @@ WORKER_PREFIX = "dlint-lint"
 # Objects made (net of those freed) since the last garbage collection before `tidy` collects:
 # a lint of a 500-line file leaves about 60 behind, the first lint of a file (memo tables) 50k.
 COLLECT_AFTER = 200_000
+# How long a build context read for one lint serves the next ones (see docklint.context): a file
+# added to the context shows up in the diagnostics within this time.
+CONTEXT_SECONDS = 3.0
 
 
 def _drop(_outcome: object) -> None:
@@ -90,6 +93,9 @@ class Scheduler:
 
     def invalidate(self) -> None:
         """Config files or settings changed: drop cached configs and results, lint again."""
+        from docklint.context import keep_contexts
+
+        keep_contexts(CONTEXT_SECONDS)  # and read build contexts afresh
         self.generation += 1
         self.configs.clear()
         for document in self.store:
@@ -107,7 +113,10 @@ class Scheduler:
             import gc
 
             import docklint.config_files  # noqa: F401 - the first lint resolves a configuration
+            from docklint.context import keep_contexts
             from docklint.engine import lint_text
+
+            keep_contexts(CONTEXT_SECONDS)
 
             lint_text("FROM scratch\n")
             gc.collect()
