@@ -80,6 +80,7 @@ def excludes_of(inst: Instruction) -> list[str]:
     bad="FROM alpine:3.20\nCOPY id_rsa /root/.ssh/id_rsa\nRUN git clone git@github.com:org/app.git",
     good="FROM alpine:3.20\nRUN --mount=type=ssh git clone git@github.com:org/app.git",
     tags=("secret",),
+    needs_instructions=("COPY", "ADD"),
 )
 def sensitive_file_copied(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.context import context_of
@@ -252,6 +253,7 @@ MUST_IGNORE = (".git", ".env")
     bad="FROM python:3.12-slim\nWORKDIR /app\nCOPY . .",
     good="# with a .dockerignore listing .git, .env, *.pem, ...\nFROM python:3.12-slim\nWORKDIR /app\nCOPY . .",
     tags=("secret", "bloat"),
+    needs_instructions=("COPY", "ADD"),
 )
 def copy_context_without_dockerignore(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.context import context_of
@@ -305,6 +307,7 @@ def copy_context_without_dockerignore(df: Dockerfile, ctx: Context) -> Iterator[
     bad="# .dockerignore: config/\nFROM alpine:3.20\nCOPY config/app.yaml /etc/app.yaml",
     good="# .dockerignore: config/secrets/\nFROM alpine:3.20\nCOPY config/app.yaml /etc/app.yaml",
     buildkit=("CopyIgnoredFile",),
+    needs_instructions=("COPY", "ADD"),
 )
 def copy_ignored_file(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.context import WILDCARD, context_of
@@ -345,6 +348,7 @@ def copy_ignored_file(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     bad="FROM python:3.12-slim\nCOPY requirments.txt .",
     good="FROM python:3.12-slim\nCOPY requirements.txt .",
+    needs_instructions=("COPY", "ADD"),
 )
 def copy_source_not_found(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     from docklint.dockerignore import clean

@@ -52,6 +52,7 @@ _PLACEHOLDER = re.compile(r"^(?:<[^>]*>|\*+|x+|\.\.\.|)$", re.I)
     "    docker login -u ci --password-stdin registry.example.com < /run/secrets/registry_password",
     history=True,
     tags=("secret",),
+    needs_instructions=("RUN",),
 )
 def credential_setup_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):
@@ -185,6 +186,7 @@ _RANDOM = re.compile(r"openssl\s+rand|/dev/u?random|\$RANDOM|\bpwgen\b|\bmkpassw
     good="FROM debian:12\nRUN useradd -m app",
     history=True,
     tags=("secret",),
+    needs_instructions=("RUN",),
 )
 def password_set_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for command in df.commands({"chpasswd", "passwd", "usermod", "useradd"}):
@@ -250,6 +252,7 @@ _DISCARD = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/f
     bad="FROM node:22\nRUN --mount=type=secret,id=npmrc cp /run/secrets/npmrc /root/.npmrc && npm ci",
     good="FROM node:22\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
     tags=("secret",),
+    needs_instructions=("RUN",),
 )
 def secret_mount_persisted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in run_instructions(df):

@@ -66,6 +66,7 @@ def is_secret_name(name: str) -> bool:
     "    git clone https://$GITHUB_TOKEN@github.com/org/repo",
     buildkit=("SecretsUsedInArgOrEnv",),
     tags=("secret",),
+    needs_instructions=("ARG", "ENV"),
 )
 def secrets_used_in_arg_or_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     for inst in iter_with_onbuild(df.instructions):
@@ -225,6 +226,7 @@ def tls_off(kv: KeyValue) -> bool:
     fix_safety="Unsafe: builds that relied on skipping verification (a private CA) will fail until "
     "the CA certificate is installed.",
     history=True,
+    needs_instructions=("ENV", "ARG", "RUN"),
 )
 def tls_verify_disabled_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
