@@ -13,7 +13,6 @@ goes through `mask`.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass
@@ -221,6 +220,7 @@ class _Engine:
 def _engine() -> _Engine:
     """Import detect-secrets and configure its global settings, once per process."""
     import importlib
+    import logging
 
     from detect_secrets.core import scan
     from detect_secrets.settings import get_settings
