@@ -8,7 +8,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterator
+from typing import Any, Iterator
 
 from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import ImageRef, Stage
@@ -27,36 +27,31 @@ class EndOfLife:
 def _releases(repo: str) -> tuple[tuple[re.Pattern[str], EndOfLife], ...]:
     """The release patterns of one image repository (compiled when a file uses it: the table has
     a few hundred, and a Dockerfile names one or two repositories)."""
-    from docklint.rules._data import load
-
-    entries = load("eol.yaml")["images"].get(repo, ())
-    return tuple((re.compile(e["tags"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries)
+    return _compiled(_table()["images"].get(repo, ()), "tags")
 
 
 @cache
 def _variants() -> tuple[tuple[re.Pattern[str], EndOfLife], ...]:
+    return _compiled(_table()["variants"], "pattern")
+
+
+def _compiled(entries: list[dict[str, Any]], key: str) -> tuple[tuple[re.Pattern[str], EndOfLife], ...]:
+    return tuple((re.compile(e[key]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries)
+
+
+def _table() -> dict[str, Any]:
     from docklint.rules._data import load
 
-    entries = load("eol.yaml")["variants"]
-    return tuple((re.compile(e["pattern"]), EndOfLife(e["name"], e["eol"], e["source"])) for e in entries)
-
-
-@cache
-def _wildcard_repos() -> tuple[str, ...]:
-    from docklint.rules._data import load
-
-    return tuple(repo for repo in load("eol.yaml")["images"] if "*" in repo)
+    return load("eol.yaml")  # type: ignore[no-any-return]
 
 
 def end_of_life(ref: ImageRef) -> EndOfLife | None:
     """The end-of-life entry a base image's tag falls under, if any (whatever today's date)."""
-    from docklint.rules._data import load
-
     tag = ref.tag or "latest"
     written = ref.short_name
     # The table's order decides between an exact repository and a wildcard one that both match.
-    for repo in load("eol.yaml")["images"]:
-        if written != repo and not (repo in _wildcard_repos() and fnmatch.fnmatchcase(written, repo)):
+    for repo in _table()["images"]:
+        if written != repo and not ("*" in repo and fnmatch.fnmatchcase(written, repo)):
             continue
         for pattern, entry in _releases(repo):
             if pattern.fullmatch(tag):
