@@ -45,11 +45,7 @@ def enabled_rules(config: Config, kind: str = "dockerfile", model: Dockerfile | 
                 found[needed] = needed in text
             return found[needed]
 
-        entries = tuple(
-            e for e in entries
-            if (not e.needs_instructions or any(k in keywords for k in e.needs_instructions))
-            and (not e.needs_text or any(occurs(t) for t in e.needs_text))
-        )  # fmt: skip
+        entries = tuple(e for e in entries if e.can_fire(keywords, occurs))
     return registry().load(entries)
 
 

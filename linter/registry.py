@@ -10,12 +10,11 @@ everything that shows a rule's documentation (`explain`, SARIF, hover) loads the
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Sequence
+from typing import Callable, Container, Iterable, Sequence
 
 from docklint.rule import Rule
 
@@ -37,11 +36,12 @@ class RuleEntry:
     needs_instructions: tuple[str, ...]
     needs_text: tuple[str, ...]
 
-    def can_fire(self, keywords: frozenset[str] | set[str], text: str) -> bool:
-        """Whether the rule's declared condition holds for a file with these instructions and text."""
+    def can_fire(self, keywords: Container[str], occurs: Callable[[str], bool]) -> bool:
+        """Whether the rule's declared condition holds for a file holding these instructions, in
+        whose text `occurs(needed)` says a string is found (`text.__contains__`, or a memo)."""
         if self.needs_instructions and not any(k in keywords for k in self.needs_instructions):
             return False
-        return not self.needs_text or any(t in text for t in self.needs_text)
+        return not self.needs_text or any(occurs(t) for t in self.needs_text)
 
 
 def entry_of(rule: Rule) -> RuleEntry:
@@ -77,15 +77,10 @@ class Registry:
         return tuple(self._loaded[e.code] for e in chosen)
 
     def _import(self, module_name: str) -> None:
-        # `__import__`, unlike importlib.import_module, shows up in `python -X importtime`.
-        __import__(module_name)
-        module = sys.modules[module_name]
-        for value in vars(module).values():
-            rule = getattr(value, "__dlint_rule__", None)
-            if isinstance(rule, Rule) and rule.module == module_name:
-                if rule.code not in self.entry_by_code:
-                    raise RuntimeError(f"{rule.code} is missing from rules/_index.py: run `python scripts/gen_docs.py`")
-                self._loaded[rule.code] = rule
+        for rule in rules_in(module_name):
+            if rule.code not in self.entry_by_code:
+                raise RuntimeError(f"{rule.code} is missing from rules/_index.py: run `python scripts/gen_docs.py`")
+            self._loaded[rule.code] = rule
         self._modules.add(module_name)
 
     @property
@@ -157,18 +152,24 @@ def collect_rules() -> list[Rule]:
     """Every rule, by importing every family module: the source `rules/_index.py` is made from."""
     from docklint.rules import FAMILIES
 
-    rules: list[Rule] = []
-    for module_name in FAMILIES:
-        module = importlib.import_module(module_name)
-        for value in vars(module).values():
-            rule = getattr(value, "__dlint_rule__", None)
-            if isinstance(rule, Rule) and rule.module == module_name:
-                rules.append(rule)
+    rules = [rule for module_name in FAMILIES for rule in rules_in(module_name)]
     codes = [r.code for r in rules]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
         raise RuntimeError(f"duplicate rule codes: {', '.join(duplicates)}")
     return sorted(rules, key=lambda r: r.code)
+
+
+def rules_in(module_name: str) -> list[Rule]:
+    """The rules a family module declares (importing it)."""
+    # `__import__`, unlike importlib.import_module, shows up in `python -X importtime`.
+    __import__(module_name)
+    found = []
+    for value in vars(sys.modules[module_name]).values():
+        rule = getattr(value, "__dlint_rule__", None)
+        if isinstance(rule, Rule) and rule.module == module_name:
+            found.append(rule)
+    return found
 
 
 def index_source(rules: Sequence[Rule]) -> str:

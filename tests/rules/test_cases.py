@@ -78,7 +78,7 @@ def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     expected = case["expect"]
     if got and kind == "dockerfile":  # the engine would not have run the rule at all otherwise
         entry = registry().entry_by_code[code]
-        assert entry.can_fire(instruction_keywords(result.model), gate_text(result.model)), f"{code} fires but its needs_* gate says it cannot"
+        assert entry.can_fire(instruction_keywords(result.model), gate_text(result.model).__contains__), f"{code} fires but its needs_* gate says it cannot"
     assert len(got) == len(expected), [f"{f.range.start}: {f.message}" for f in got]
     for finding, want in zip(got, expected):
         start, end = finding.range.start, finding.range.end
