@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from docklint.config import Config
 from docklint.engine import LintResult, enabled_rules, internal_error, run_rules
 from docklint.rule import Finding, Rule
+
+if TYPE_CHECKING:
+    from docklint.model.nodes import Comment
 
 log = logging.getLogger("docklint")
 
@@ -71,12 +74,11 @@ def apply_yaml_suppressions(findings: Sequence[Finding], model: Any) -> list[Fin
 
 def yaml_pragmas(model: Any) -> tuple[set[str], dict[int, set[str]]]:
     """Codes ignored in the whole file, and codes ignored per line."""
-    from docklint.model.nodes import Comment
     from docklint.suppress import pragmas, selector_codes
 
     source = model.source
-    comments = [Comment(text, rng, rng) for text, rng in model.comments]
-    comment_lines = {rng.start.line for _, rng in model.comments if not source.line(rng.start.line)[: rng.start.col].strip()}
+    comments = yaml_comments(model)
+    comment_lines = set(standalone_comments(model))
     spans: dict[int, int] = model.yaml.spans
     global_codes: set[str] = set()
     by_line: dict[int, set[str]] = {}
@@ -97,3 +99,17 @@ def yaml_pragmas(model: Any) -> tuple[set[str], dict[int, set[str]]]:
         for covered in range(line, spans.get(line, line) + 1):
             by_line.setdefault(covered, set()).update(codes)
     return global_codes, by_line
+
+
+def yaml_comments(model: Any) -> list[Comment]:
+    """The comments of a YAML model as `Comment` nodes, which the pragma reader takes."""
+    from docklint.model.nodes import Comment
+
+    return [Comment(text, rng, rng) for text, rng in model.comments]
+
+
+def standalone_comments(model: Any) -> dict[int, Comment]:
+    """Comments alone on their line (not after a value), by line: the ones a pragma applies
+    to the entry below."""
+    source = model.source
+    return {c.range.start.line: c for c in yaml_comments(model) if not source.line(c.range.start.line)[: c.range.start.col].strip()}

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from docklint.lsp.pragmas import extend_pragma, line_ending
 from docklint.model.nodes import Comment
 from docklint.model.source import Pos, Source
-from docklint.lsp.pragmas import extend_pragma, line_ending
 from docklint.rule import TextEdit
+from docklint.runtime import standalone_comments, yaml_comments
 from docklint.suppress import pragmas
 
 
@@ -24,8 +25,7 @@ def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
     first = entry_line(model, line)
     if first is None:
         return None
-    above = _comment_run_above(model, first)
-    for comment in above:
+    for comment in _comment_run_above(model, first):
         for pragma in pragmas([comment]):
             if pragma.tool == "dlint" and not pragma.is_global:
                 return extend_pragma(pragma, code)
@@ -37,7 +37,7 @@ def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
 
 def ignore_yaml_file(model: Any, code: str) -> TextEdit | None:
     """Silence `code` in the whole file: extend a global pragma or add one on the first line."""
-    for pragma in pragmas(_comments(model)):
+    for pragma in pragmas(yaml_comments(model)):
         if pragma.tool == "dlint" and pragma.is_global:
             return extend_pragma(pragma, code)
     return TextEdit.insert(Pos(0, 0), f"# dlint global ignore={code}{line_ending(model.source, 0)}")
@@ -53,14 +53,9 @@ def entry_line(model: Any, line: int) -> int | None:
     return best
 
 
-def _comments(model: Any) -> list[Comment]:
-    return [Comment(text, rng, rng) for text, rng in model.comments]
-
-
 def _comment_run_above(model: Any, line: int) -> list[Comment]:
     """Whole-line comments directly above `line`, nearest first (a blank line ends the run)."""
-    source: Source = model.source
-    by_line = {c.range.start.line: c for c in _comments(model) if not source.line(c.range.start.line)[: c.range.start.col].strip()}
+    by_line = standalone_comments(model)
     found = []
     current = line - 1
     while current in by_line:
