@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -275,8 +276,6 @@ def keep_contexts(seconds: float) -> None:
 def _context(directory: str, dockerfile_name: str) -> BuildContext | None:
     if _keep_seconds <= 0:
         return _read_context(directory, dockerfile_name)
-    import time
-
     key = (directory, dockerfile_name)
     now = time.monotonic()
     kept = _kept.get(key)

@@ -154,7 +154,9 @@ class Scheduler:
         in the middle of a lint: 20-50 ms spikes and about 4 ms of each lint on a 500-line file.
         With automatic collection off after warm-up, it runs here instead, when no lint is
         running and the number of objects made since the last collection passed
-        `COLLECT_AFTER` (what does pile up: other libraries' cycles, ONBUILD instructions)."""
+        `COLLECT_AFTER` (what does pile up: other libraries' cycles, ONBUILD instructions).
+        The first call, right after the first diagnostics went out, also starts
+        `load_all_rules`."""
         import gc
 
         self.load_all_rules()

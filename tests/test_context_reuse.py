@@ -31,7 +31,7 @@ def test_by_default_every_lint_reads_the_context_afresh(tmp_path: Path) -> None:
 
 def test_a_kept_context_serves_the_next_lints_until_it_expires(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    monkeypatch.setattr(context.time, "monotonic", lambda: clock[0])
     context.keep_contexts(3.0)
     first = _context(tmp_path)
     assert first is not None and first.listdir(".") == []
