@@ -87,11 +87,28 @@ def run_rules(model: Any, rules: Iterable[Rule], config: Config, path: str) -> l
     for rule in rules:
         ctx = Context(rule, config.severity_of(rule), config, path, config.options_for(rule))
         try:
-            findings.extend(rule.check(model, ctx))
+            findings.extend(rule.run(model, ctx))
         except Exception as error:  # noqa: BLE001 - a rule bug must not stop the others
             _debug("rule %s crashed on %s:\n%s", rule.code, path)
-            findings.append(internal_error(path, f"rule {rule.code} ({rule.name}) crashed: {type(error).__name__}: {error}"))
+            findings.append(_crash(rule, path, f"{type(error).__name__}: {error}"))
     return findings
+
+
+def run_dockerfile_rules(model: Dockerfile, rules: Iterable[Rule], config: Config, path: str) -> list[Finding]:
+    """`run_rules` for a Dockerfile: per-instruction rules check only the instructions whose
+    prefix of the file changed since the last lint of `path` (see `incremental.py`)."""
+    from docklint.incremental import run_each_rules, split
+
+    whole, each = split(rules)
+    findings = run_rules(model, whole, config, path)
+    found, crashed = run_each_rules(model, each, config, path)
+    findings.extend(found)
+    findings.extend(_crash(rule, path, error) for rule, error in crashed)
+    return findings
+
+
+def _crash(rule: Rule, path: str, error: str) -> Finding:
+    return internal_error(path, f"rule {rule.code} ({rule.name}) crashed: {error}")
 
 
 def internal_error(path: str, message: str) -> Finding:
@@ -132,7 +149,7 @@ def lint_text(
     result.model = model
     chosen = enabled_rules(config, model=model) if rules is None else tuple(rules)
     shellcheck = _start_shellcheck(model, config, path) if rules is None and config.shellcheck else None
-    findings = run_rules(model, chosen, config, path)
+    findings = run_dockerfile_rules(model, chosen, config, path)
     if shellcheck is not None:
         findings.extend(_collect_shellcheck(shellcheck, path))
     findings = apply_suppressions(findings, model)

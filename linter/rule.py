@@ -131,6 +131,8 @@ class Option:
 
 
 Check = Callable[[Any, "Context"], Iterable[Finding]]
+# A per-instruction rule's check (`each=`): `check(df, inst, ctx)`, findings about one instruction.
+InstructionCheck = Callable[[Any, Any, "Context"], Iterable[Finding]]
 
 # "engine": codes the engine reports itself (DF000); registered so docs and formats know them.
 KINDS = ("dockerfile", "image", "compose", "daemon", "engine")
@@ -164,6 +166,35 @@ class Rule:
     needs_instructions: tuple[str, ...] = ()
     needs_text: tuple[str, ...] = ()
     module: str = ""
+    # Per-instruction rules: `check(df, inst, ctx)` is called on each instruction with one of
+    # these keywords (and on ONBUILD bodies with `onbuild`). Its findings on `inst` may depend
+    # only on `inst`, the instructions before it, the parser directives, the path and the config:
+    # never on later instructions, comments or the build context. The engine keeps them per
+    # instruction and reuses them while the file up to that instruction is unchanged
+    # (`incremental.py`); tests/test_incremental.py checks the contract on the whole corpus.
+    each: tuple[str, ...] = ()
+    onbuild: bool = False
+
+    def run(self, model: Any, ctx: Context) -> Iterable[Finding]:
+        """The rule's findings on a whole model (a per-instruction rule's on every instruction)."""
+        if not self.each:
+            return self.check(model, ctx)
+        return self._run_each(model, ctx)
+
+    def _run_each(self, model: Any, ctx: Context) -> Iterable[Finding]:
+        check: InstructionCheck = self.check  # type: ignore[assignment]
+        for inst in self.instructions_of(model):
+            yield from check(model, inst, ctx)
+
+    def instructions_of(self, model: Any) -> Iterable[Any]:
+        """The instructions of `model` a per-instruction rule checks, in file order."""
+        if len(self.each) == 1:
+            return model.with_onbuild(self.each[0]) if self.onbuild else model.of(self.each[0])
+        if self.onbuild:
+            from docklint.model.dockerfile import iter_with_onbuild
+
+            return [inst for inst in iter_with_onbuild(model.instructions) if inst.keyword in self.each]
+        return model.of(*self.each)
 
     @property
     def fixable(self) -> bool:
@@ -200,12 +231,21 @@ def rule(
     tags: tuple[str, ...] = (),
     needs_instructions: tuple[str, ...] = (),
     needs_text: tuple[str, ...] = (),
-) -> Callable[[Check], Check]:
-    """Declare a rule: the decorated check gets a `__dlint_rule__` the registry collects."""
+    each: tuple[str, ...] = (),
+    onbuild: bool = False,
+) -> Callable[[Any], Any]:
+    """Declare a rule: the decorated check gets a `__dlint_rule__` the registry collects.
+
+    With `each`, the check is `check(df, inst, ctx)` for one instruction (see `Rule.each`), and
+    the rule can only fire when the file holds one of those instructions."""
     if kind not in KINDS:
         raise ValueError(f"unknown rule kind {kind!r}")
+    if onbuild and not each:
+        raise ValueError("onbuild= applies to per-instruction rules (each=)")
+    if each and not needs_instructions:
+        needs_instructions = each  # ONBUILD bodies count: the gate reads them too
 
-    def decorate(check: Check) -> Check:
+    def decorate(check: Any) -> Any:
         check.__dlint_rule__ = Rule(  # type: ignore[attr-defined]
             code=code,
             name=name,
@@ -227,6 +267,8 @@ def rule(
             needs_instructions=needs_instructions,
             needs_text=needs_text,
             module=check.__module__,
+            each=each,
+            onbuild=onbuild,
         )
         return check
 

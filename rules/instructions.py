@@ -7,6 +7,7 @@ import re
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile, copy_paths
+from docklint.model.nodes import Instruction
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
 
 ARCHIVE_SUFFIXES = (
@@ -44,19 +45,18 @@ def is_url(path: str) -> bool:
     fix_safety="Safe: none of the sources is an archive or URL, so `COPY` copies the same files.",
     tags=(),
     history=True,
-    needs_instructions=("ADD",),
+    each=("ADD",),
 )
-def copy_instead_of_add(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("ADD"):
-        sources, _dest = copy_paths(inst)
-        plain = [w for w in sources if not is_archive(w.value) and not is_url(w.value)]
-        if not plain:
-            continue
-        fix = None
-        if not any(f.name in ADD_ONLY_FLAGS for f in inst.flags):
-            copy = "copy" if inst.keyword_raw.islower() else "COPY"
-            fix = Fix.safe("Replace `ADD` with `COPY`", TextEdit.replace(inst.keyword_range, copy))
-        yield ctx.finding(plain[0].range, fix=fix, source=plain[0].value)
+def copy_instead_of_add(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    sources, _dest = copy_paths(inst)
+    plain = [w for w in sources if not is_archive(w.value) and not is_url(w.value)]
+    if not plain:
+        return
+    fix = None
+    if not any(f.name in ADD_ONLY_FLAGS for f in inst.flags):
+        copy = "copy" if inst.keyword_raw.islower() else "COPY"
+        fix = Fix.safe("Replace `ADD` with `COPY`", TextEdit.replace(inst.keyword_range, copy))
+    yield ctx.finding(plain[0].range, fix=fix, source=plain[0].value)
 
 
 @rule(
@@ -75,16 +75,15 @@ def copy_instead_of_add(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nWORKDIR app",
     good="FROM alpine:3.20\nWORKDIR /app",
     buildkit=("WorkdirRelativePath",),
-    needs_instructions=("WORKDIR",),
+    each=("WORKDIR",),
 )
-def workdir_relative_path(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("WORKDIR"):
-        path = inst.args.text.strip().strip("\"'")
-        if not path or path.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]", path):
-            continue
-        if df.escape == "`" and path.startswith("\\"):
-            continue  # a Windows path from the current drive's root
-        yield ctx.finding(inst.args_range, path=path)
+def workdir_relative_path(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    path = inst.args.text.strip().strip("\"'")
+    if not path or path.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]", path):
+        return
+    if df.escape == "`" and path.startswith("\\"):
+        return  # a Windows path from the current drive's root
+    yield ctx.finding(inst.args_range, path=path)
 
 
 @rule(
@@ -103,17 +102,16 @@ def workdir_relative_path(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"',
     fix_safety="Unsafe: the image's `Author` config field is replaced by a label.",
     buildkit=("MaintainerDeprecated",),
-    needs_instructions=("MAINTAINER",),
+    each=("MAINTAINER",),
 )
-def maintainer_deprecated(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("MAINTAINER"):
-        author = inst.args.text.strip()
-        if len(author) >= 2 and author[0] == author[-1] == '"':
-            author = author[1:-1]
-        label = "label" if inst.keyword_raw.islower() else "LABEL"
-        value = json.dumps(author, ensure_ascii=False).replace("$", "\\$")
-        edit = TextEdit.replace(inst.range, f"{label} org.opencontainers.image.authors={value}")
-        yield ctx.finding(inst.keyword_range, fix=Fix.unsafe("Replace with an authors label", edit))
+def maintainer_deprecated(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    author = inst.args.text.strip()
+    if len(author) >= 2 and author[0] == author[-1] == '"':
+        author = author[1:-1]
+    label = "label" if inst.keyword_raw.islower() else "LABEL"
+    value = json.dumps(author, ensure_ascii=False).replace("$", "\\$")
+    edit = TextEdit.replace(inst.range, f"{label} org.opencontainers.image.authors={value}")
+    yield ctx.finding(inst.keyword_range, fix=Fix.unsafe("Replace with an authors label", edit))
 
 
 SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]{}~#!=]")

@@ -241,15 +241,17 @@ class Dockerfile:
         name: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
         subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
         stage: Stage | int | None = None,
+        inst: Instruction | None = None,
     ) -> Iterator[Command]:
-        """Simple commands of every RUN (ONBUILD's included), in file order, nested ones too.
+        """Simple commands of every RUN (ONBUILD's included), in file order, nested ones too;
+        with `inst`, of that one RUN only (for per-instruction rules).
 
         `name` matches the command's basename or its tool (`pip` also matches `pip3`,
         `pip3.11` and `python -m pip`); `subcommand` matches with aliases resolved (`npm i`).
         """
         from docklint.model.shell import iter_commands
 
-        return iter_commands(self, name, subcommand, stage)
+        return iter_commands(self, name, subcommand, stage, inst)
 
 
 def _instruction_index(inst: Instruction) -> int:

@@ -410,8 +410,13 @@ def iter_commands(
     name: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
     subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None = None,
     stage: Stage | int | None = None,
+    inst: Instruction | None = None,
 ) -> Iterator[Command]:
-    """Commands of every RUN (ONBUILD bodies included), optionally filtered, in file order."""
+    """Commands of every RUN (ONBUILD bodies included), optionally filtered, in file order;
+    given `inst`, those of that one RUN (what a per-instruction rule looks at)."""
+    if inst is not None:
+        yield from _commands_of(df, inst, name, subcommand)
+        return
     every, by_name = _command_index(df)
     stage_index = stage if isinstance(stage, int) or stage is None else stage.index
     if name is None and stage_index is not None:
@@ -430,6 +435,23 @@ def iter_commands(
         if subs is not None and command.subcommand_name not in subs:
             continue
         yield command
+
+
+def _commands_of(
+    df: Dockerfile,
+    inst: Instruction,
+    name: str | set[str] | frozenset[str] | tuple[str, ...] | None,
+    subcommand: str | set[str] | frozenset[str] | tuple[str, ...] | None,
+) -> Iterator[Command]:
+    names = {name} if isinstance(name, str) else name
+    subs = {subcommand} if isinstance(subcommand, str) else subcommand
+    for script in df.scripts(inst):
+        for command in script.commands:
+            if names is not None and command.name not in names and command.tool not in names:
+                continue
+            if subs is not None and command.subcommand_name not in subs:
+                continue
+            yield command
 
 
 def _stage_index(df: Dockerfile, every: list[Command]) -> dict[int, list[Command]]:

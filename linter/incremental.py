@@ -1,0 +1,186 @@
+"""Per-instruction rules, run only where the file changed since a lint of the same path.
+
+In an editor, one edit changes one place of a document and the server lints the whole text
+again. Most rules look at one instruction at a time (`Rule.each`), and what they find on an
+instruction depends only on that instruction, the ones before it, the parser directives, the
+path and the config. So the findings of those rules are kept per instruction, under a key that
+names exactly that: an id for the file's prefix up to and including the instruction, the rules
+run and the config. After an edit, the instructions above it have the same prefix and keep their
+findings; those from the edit on are checked again. Work done is proportional to what follows
+the edit, and an edit at the end of a long file checks one instruction.
+
+A prefix is the parser directives, then for each instruction the number of lines between it
+and the one before (comments and blank lines) and its own text. It leaves out where the first
+instruction starts, so lines inserted above every instruction keep every finding; they are
+moved by as many lines as their instruction moved (rules whose messages name other lines are
+not per-instruction rules). Prefix ids are handed out once and never reused: an id names one
+exact sequence of texts, so a kept result is the result a fresh run would give.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from docklint.model.memo import Memo
+from docklint.model.source import Pos, Range
+
+if TYPE_CHECKING:
+    from docklint.config import Config
+    from docklint.model.dockerfile import Dockerfile
+    from docklint.model.nodes import Instruction
+    from docklint.rule import Finding, Fix, Rule
+
+# Prefix ids: (id of the prefix before, lines between, instruction text, whether it ends the
+# file) -> id. A 500-line file
+# holds ~250 instructions; an edit adds as many ids as instructions follow it. Emptied when
+# full: results under older ids are then never found again and leave the memo below by age.
+_PREFIXES: dict[tuple[int, int, str, bool], int] = {}
+_PREFIX_LIMIT = 65_536
+_SEEDS: dict[tuple[str, str, tuple[str, ...], str | None], int] = {}
+_NEXT_ID = itertools.count(1)
+
+# Findings per (prefix id, rules, config): at most 16,384 instructions' worth, or 65,536
+# findings. The texts they hold are the prefix table's; each entry is a few hundred bytes.
+_RESULTS: Memo[_Kept] = Memo("instruction findings", 16_384, budget=65_536)
+
+# Rule sets and configs by identity, each given a small number for result keys.
+_RULE_SETS: dict[tuple[str, ...], int] = {}
+
+
+class _Kept:
+    """Findings on one instruction, as found when it started on `line`."""
+
+    __slots__ = ("config", "line", "findings", "crashes")
+
+    def __init__(self, config: Config, line: int, findings: tuple[Finding, ...], crashes: tuple[tuple[str, str], ...]) -> None:
+        self.config = config
+        self.line = line
+        self.findings = findings
+        self.crashes = crashes  # (rule code, error) for each rule that crashed on the instruction
+
+
+def prefix_ids(df: Dockerfile) -> list[int]:
+    """For each top-level instruction, in order, the id of the file's prefix ending with it."""
+    global _PREFIXES
+    if len(_PREFIXES) > _PREFIX_LIMIT:
+        _PREFIXES = {}
+        _SEEDS.clear()
+    directives = tuple(d.name + "=" + d.value for d in df.directives.values())
+    seed_key = (df.path, df.escape, directives, df.image_platform)
+    current = _SEEDS.get(seed_key)
+    if current is None:
+        current = _SEEDS[seed_key] = next(_NEXT_ID)
+    text = df.source.text
+    line_start = df.source.line_start
+    line_count = df.source.line_count
+    table = _PREFIXES
+    ids: list[int] = []
+    previous_last = -1
+    for inst in df.instructions:
+        at_end = inst.last_line + 1 >= line_count
+        end = len(text) if at_end else line_start(inst.last_line + 1)
+        gap = inst.first_line - previous_last if previous_last >= 0 else 0
+        key = (current, gap, text[line_start(inst.first_line) : end], at_end)
+        found = table.get(key)
+        if found is None:
+            found = table[key] = next(_NEXT_ID)
+        ids.append(found)
+        current = found
+        previous_last = inst.last_line
+    return ids
+
+
+def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: str) -> tuple[list[Finding], list[tuple[Rule, str]]]:
+    """The findings of per-instruction `rules` on `df`, reusing those kept for unchanged
+    prefixes; and (rule, error) for each rule that crashed (the caller reports each once)."""
+    from docklint.rule import Context
+
+    if not rules:
+        return [], []
+    codes = tuple(r.code for r in rules)
+    rule_set = _RULE_SETS.get(codes)
+    if rule_set is None:
+        if len(_RULE_SETS) > 256:
+            _RULE_SETS.clear()
+        rule_set = _RULE_SETS[codes] = next(_NEXT_ID)
+    # Which rules look at an instruction of each keyword, with their contexts (made once per lint).
+    by_keyword: dict[str, list[tuple[Rule, Context]]] = {}
+    onbuild: dict[str, list[tuple[Rule, Context]]] = {}
+    for rule in rules:
+        ctx = Context(rule, config.severity_of(rule), config, path, config.options_for(rule))
+        for keyword in rule.each:
+            by_keyword.setdefault(keyword, []).append((rule, ctx))
+            if rule.onbuild:
+                onbuild.setdefault(keyword, []).append((rule, ctx))
+    findings: list[Finding] = []
+    crashed: dict[str, tuple[Rule, str]] = {}
+    by_code = {r.code: r for r in rules}
+    config_id = id(config)
+    for inst, prefix in zip(df.instructions, prefix_ids(df)):
+        key = (prefix, rule_set, config_id)
+        kept = _RESULTS.get(key)
+        if kept is None or kept.config is not config:
+            kept = _check(df, inst, by_keyword, onbuild, config)
+            _RESULTS.put(key, kept, 1 + len(kept.findings))
+        elif kept.line != inst.first_line:
+            moved = inst.first_line - kept.line
+            findings.extend(_move(f, moved) for f in kept.findings)
+            _note_crashes(kept, by_code, crashed)
+            continue
+        findings.extend(kept.findings)
+        _note_crashes(kept, by_code, crashed)
+    return findings, list(crashed.values())
+
+
+def _check(
+    df: Dockerfile,
+    inst: Instruction,
+    by_keyword: dict[str, list[tuple[Rule, Any]]],
+    onbuild: dict[str, list[tuple[Rule, Any]]],
+    config: Config,
+) -> _Kept:
+    found: list[Finding] = []
+    crashes: list[tuple[str, str]] = []
+    targets = [(inst, by_keyword.get(inst.keyword, ()))]
+    if inst.onbuild is not None and inst.onbuild.keyword in onbuild:
+        targets.append((inst.onbuild, onbuild[inst.onbuild.keyword]))
+    for target, checks in targets:
+        for rule, ctx in checks:
+            try:
+                found.extend(rule.check(df, target, ctx))
+            except Exception as error:  # noqa: BLE001 - a rule bug must not stop the others
+                from docklint.engine import _debug
+
+                _debug("rule %s crashed on %s:\n%s", rule.code, ctx.path)
+                crashes.append((rule.code, f"{type(error).__name__}: {error}"))
+    return _Kept(config, inst.first_line, tuple(found), tuple(crashes))
+
+
+def _note_crashes(kept: _Kept, by_code: dict[str, Rule], crashed: dict[str, tuple[Rule, str]]) -> None:
+    for code, error in kept.crashes:
+        crashed.setdefault(code, (by_code[code], error))
+
+
+def _move(finding: Finding, lines: int) -> Finding:
+    fix = finding.fix
+    return finding.with_(range=_shift(finding.range, lines), fix=_move_fix(fix, lines) if fix is not None else None)
+
+
+def _move_fix(fix: Fix, lines: int) -> Fix:
+    from docklint.rule import Fix, TextEdit
+
+    return Fix(fix.title, tuple(TextEdit(_shift(e.range, lines), e.new_text) for e in fix.edits), fix.safety)
+
+
+def _shift(rng: Range, lines: int) -> Range:
+    return Range(Pos(rng.start.line + lines, rng.start.col), Pos(rng.end.line + lines, rng.end.col))
+
+
+def split(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
+    """`rules` as (whole-file rules, per-instruction rules), each in the order given."""
+    whole: list[Rule] = []
+    each: list[Rule] = []
+    for rule in rules:
+        (each if rule.each else whole).append(rule)
+    return whole, each
