@@ -6,6 +6,7 @@ import re
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import installs
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -43,8 +44,9 @@ _CONF_NO_RECOMMENDS = re.compile(r"Install-Recommends\W{1,6}(?:false|0|no)\b", r
 _CONF_ASSUME_YES = re.compile(r"Assume-Yes\W{1,6}(?:true|1|yes)\b", re.IGNORECASE)
 
 
-def apt_get_installs(df: Dockerfile) -> Iterator[Command]:
-    return df.commands("apt-get", subcommand="install")
+def apt_get_installs(df: Dockerfile, inst: Instruction | None = None) -> Iterator[Command]:
+    """`apt-get install` commands of every RUN, or of the one RUN `inst`."""
+    return df.commands("apt-get", subcommand="install", inst=inst)
 
 
 def _option_set(command: Command, pattern: re.Pattern[str]) -> bool:
@@ -78,9 +80,11 @@ def _configured(df: Dockerfile, command: Command, pattern: re.Pattern[str]) -> b
     good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5",
     needs_instructions=("RUN",),
     needs_text=("apt-get",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_get_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in apt_get_installs(df):
+def apt_get_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in apt_get_installs(df, inst):
         install = installs(command)
         if install is None:
             continue
@@ -153,9 +157,11 @@ def _cleans_lists(command: Command) -> bool:
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
     needs_instructions=("RUN",),
     needs_text=("apt-get",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_get_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in apt_get_installs(df):
+def apt_get_missing_yes(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in apt_get_installs(df, inst):
         if command.has_flag("-y", "--yes", "--assume-yes", "--force-yes") or _quiet_two(command):
             continue
         if _option_set(command, _ASSUME_YES) or _answered(command) or _configured(df, command, _CONF_ASSUME_YES):
@@ -193,9 +199,11 @@ def _answered(command: Command) -> bool:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("apt-get",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_get_no_install_recommends(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in apt_get_installs(df):
+def apt_get_no_install_recommends(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in apt_get_installs(df, inst):
         if command.has_flag("--no-install-recommends") or _option_set(command, _NO_RECOMMENDS):
             continue
         if _configured(df, command, _CONF_NO_RECOMMENDS):
@@ -225,9 +233,11 @@ def apt_get_no_install_recommends(df: Dockerfile, ctx: Context) -> Iterator[Find
     ),
     needs_instructions=("RUN",),
     needs_text=("apt",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_instead_of_apt_get(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("apt"):
+def apt_instead_of_apt_get(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("apt", inst=inst):
         if command.name != "apt":
             continue
         sub = command.subcommand_name
@@ -261,24 +271,24 @@ def apt_instead_of_apt_get(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     ),
     needs_instructions=("RUN",),
     needs_text=("apt",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_get_install_without_update(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in run_instructions(df):
-        scripts = df.scripts(inst)
-        if any(cache_mounted(s, APT_LISTS) for s in scripts):
+def apt_get_install_without_update(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if any(cache_mounted(s, APT_LISTS) for s in df.scripts(inst)):
+        return
+    commands = run_commands(df, inst)
+    for index, command in enumerate(commands):
+        if command.name not in ("apt-get", "apt") or command.subcommand_name != "install":
             continue
-        commands = run_commands(df, inst)
-        for index, command in enumerate(commands):
-            if command.name not in ("apt-get", "apt") or command.subcommand_name != "install":
-                continue
-            before = commands[:index]
-            if is_apt_update(command) or any(_refreshes(c) for c in before) or runs_unknown_code(before):
-                continue
-            install = installs(command)
-            if install is not None and install.packages and not install.named:
-                continue  # only local .deb files
-            yield ctx.finding(command_range(command), fix=_update_first(command), command=f"{command.name} install",
-                              update=f"{command.name} update")
+        before = commands[:index]
+        if is_apt_update(command) or any(_refreshes(c) for c in before) or runs_unknown_code(before):
+            continue
+        install = installs(command)
+        if install is not None and install.packages and not install.named:
+            continue  # only local .deb files
+        yield ctx.finding(command_range(command), fix=_update_first(command), command=f"{command.name} install",
+                          update=f"{command.name} update")
 
 
 def _refreshes(command: Command) -> bool:

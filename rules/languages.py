@@ -6,6 +6,7 @@ import posixpath
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import PackageSpec, installs
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Fix, Severity, rule
@@ -16,8 +17,9 @@ from docklint.rules.run_edits import append_command, command_range, insert_flag,
 _GO_MOVING = frozenset({"latest", "upgrade", "patch", "master", "main", "HEAD"})
 
 
-def _pip_installs(df: Dockerfile) -> Iterator[Command]:
-    for command in df.commands("pip", subcommand="install"):
+def _pip_installs(df: Dockerfile, inst: Instruction) -> Iterator[Command]:
+    """The `pip install` commands of one RUN."""
+    for command in df.commands("pip", subcommand="install", inst=inst):
         if command.tool == "pip":
             yield command
 
@@ -39,9 +41,11 @@ def _pip_installs(df: Dockerfile) -> Iterator[Command]:
     good="FROM python:3.12-slim\nRUN pip install --no-cache-dir flask==3.0.3",
     needs_instructions=("RUN",),
     needs_text=("pip",),
+    each=("RUN",),
+    onbuild=True,
 )
-def pip_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in _pip_installs(df):
+def pip_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in _pip_installs(df, inst):
         install = installs(command)
         if install is None or command.has_flag("-r", "--requirement", "-c", "--constraint"):
             continue
@@ -75,9 +79,11 @@ def _vcs_pinned(url: str) -> bool:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("pip",),
+    each=("RUN",),
+    onbuild=True,
 )
-def pip_no_cache_dir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in _pip_installs(df):
+def pip_no_cache_dir(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in _pip_installs(df, inst):
         if command.has_flag("--no-cache-dir") or _pip_cache_off(df, command):
             continue
         edit = insert_flag(command, "--no-cache-dir")
@@ -136,9 +142,11 @@ def _clears_pip_cache(command: Command, cache_dirs: list[str]) -> bool:
     good="FROM node:20-slim\nRUN npm install -g typescript@5.5.4",
     needs_instructions=("RUN",),
     needs_text=("npm",),
+    each=("RUN",),
+    onbuild=True,
 )
-def npm_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("npm", subcommand="install"):
+def npm_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("npm", subcommand="install", inst=inst):
         install = installs(command)
         if install is None or command.name != "npm":
             continue
@@ -167,9 +175,11 @@ def _npm_unpinned(spec: PackageSpec) -> bool:
     good="FROM ruby:3.3-slim\nRUN gem install bundler:2.5.16",
     needs_instructions=("RUN",),
     needs_text=("gem",),
+    each=("RUN",),
+    onbuild=True,
 )
-def gem_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("gem", subcommand="install"):
+def gem_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("gem", subcommand="install", inst=inst):
         install = installs(command)
         if install is None:
             continue
@@ -244,9 +254,11 @@ def _clears_yarn_cache(command: Command) -> bool:
     good="FROM golang:1.23\nRUN go install golang.org/x/tools/gopls@v0.16.1",
     needs_instructions=("RUN",),
     needs_text=("go",),
+    each=("RUN",),
+    onbuild=True,
 )
-def go_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("go", subcommand=("install", "get", "run")):
+def go_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("go", subcommand=("install", "get", "run"), inst=inst):
         install = installs(command)
         if install is None or command.name != "go" or _module_versions(command):
             continue

@@ -173,13 +173,15 @@ _RUBY_IMAGE = re.compile(r"(?:^|/)j?ruby(?:[:@]|$)", re.IGNORECASE)
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("gem",),
+    each=("RUN",),
+    onbuild=True,
 )
-def gem_docs_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("gem", subcommand="install"):
+def gem_docs_installed(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("gem", subcommand="install", inst=inst):
         if command.name != "gem" or command.has_flag("--no-document", "-N", "--no-rdoc", "--no-ri", "--document", "--no-doc"):
             continue
-        inst = command.instruction
-        if inst is None or _docs_off(df, inst, command):
+        run = command.instruction
+        if run is None or _docs_off(df, run, command):
             continue
         edit = insert_flag(command, "--no-document")
         fix = Fix.safe("Add `--no-document`", edit) if edit else None

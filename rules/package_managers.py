@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import installs
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Pos, Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
 from docklint.rules.package_common import runs_unknown_code
-from docklint.rules.run_edits import command_range, run_commands, run_instructions
+from docklint.rules.run_edits import command_range, run_commands
 
 _APT = frozenset({"apt-get", "apt", "aptitude"})
 _RPM = frozenset({"yum", "dnf", "microdnf", "tdnf"})
@@ -70,15 +71,16 @@ def _uses_index(command: Command) -> bool:
     history=True,
     needs_instructions=("RUN",),
     needs_text=("apt", "apk", "yum", "dnf", "zypper"),
+    each=("RUN",),
+    onbuild=True,
 )
-def update_instruction_alone(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in run_instructions(df):
-        commands = run_commands(df, inst)
-        refreshes = [c for c in commands if _in(_REFRESH, c)]
-        if not refreshes or any(_uses_index(c) for c in commands) or runs_unknown_code(commands):
-            continue
-        first = refreshes[0]
-        yield ctx.finding(command_range(first), command=f"{first.name} {first.subcommand.value if first.subcommand else ''}".strip())
+def update_instruction_alone(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    commands = run_commands(df, inst)
+    refreshes = [c for c in commands if _in(_REFRESH, c)]
+    if not refreshes or any(_uses_index(c) for c in commands) or runs_unknown_code(commands):
+        return
+    first = refreshes[0]
+    yield ctx.finding(command_range(first), command=f"{first.name} {first.subcommand.value if first.subcommand else ''}".strip())
 
 
 @rule(
@@ -98,9 +100,11 @@ def update_instruction_alone(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the same packages are installed; only their order in the command changes.",
     needs_instructions=("RUN",),
     needs_text=("apt", "apk", "yum", "dnf", "zypper", "pip", "conda", "mamba", "npm", "yarn", "gem", "go", "cargo"),
+    each=("RUN",),
+    onbuild=True,
 )
-def unsorted_package_list(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands():
+def unsorted_package_list(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(inst=inst):
         install = installs(command)
         if install is None or (install.family == "gem" and command.has_flag("-v", "--version")):
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import installs
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -23,8 +24,9 @@ _PROMPTING = _INSTALLS | frozenset({"update", "upgrade", "remove", "erase", "dow
 _ZYPPER_PROMPTING = frozenset({"install", "remove", "source-install", "patch", "update", "dist-upgrade"})
 
 
-def _commands(df: Dockerfile, names: frozenset[str], subcommands: frozenset[str]) -> Iterator[Command]:
-    for command in df.commands(names):
+def _commands(df: Dockerfile, inst: Instruction, names: frozenset[str], subcommands: frozenset[str]) -> Iterator[Command]:
+    """The commands of one RUN run by one of `names` with one of `subcommands`."""
+    for command in df.commands(names, inst=inst):
         if command.name in names and command.subcommand_name in subcommands:
             yield command
 
@@ -57,23 +59,23 @@ def _cleaned(df: Dockerfile, command: Command, cleans: frozenset[str], caches: t
 
 
 def _missing_cleanup(
-    df: Dockerfile, ctx: Context, names: frozenset[str], cleans: frozenset[str], caches: tuple[str, ...]
+    df: Dockerfile, inst: Instruction, ctx: Context, names: frozenset[str], cleans: frozenset[str], caches: tuple[str, ...]
 ) -> Iterator[Finding]:
     """One finding per RUN: its first install that no cleanup follows."""
-    reported: set[int] = set()
-    for command in _commands(df, names, _INSTALLS):
-        inst = command.instruction
-        if inst is None or id(inst) in reported or _cleaned(df, command, cleans, caches):
+    for command in _commands(df, inst, names, _INSTALLS):
+        if command.instruction is None or _cleaned(df, command, cleans, caches):
             continue
-        reported.add(id(inst))
         clean = "zypper clean --all" if command.name == "zypper" else f"{command.name} clean all"
         edit = append_command(df, command.script, clean) if command.script is not None else None
         fix = Fix.safe(f"Run `{clean}` in the same RUN", edit) if edit else None
         yield ctx.finding(command_range(command), fix=fix, command=f"{command.name} {command.subcommand_name}", clean=clean)
+        return
 
 
-def _unpinned(df: Dockerfile, ctx: Context, names: frozenset[str], subcommands: frozenset[str]) -> Iterator[Finding]:
-    for command in _commands(df, names, subcommands):
+def _unpinned(
+    df: Dockerfile, inst: Instruction, ctx: Context, names: frozenset[str], subcommands: frozenset[str]
+) -> Iterator[Finding]:
+    for command in _commands(df, inst, names, subcommands):
         install = installs(command)
         if install is None:
             continue
@@ -81,8 +83,8 @@ def _unpinned(df: Dockerfile, ctx: Context, names: frozenset[str], subcommands: 
             yield ctx.finding(word.range, package=name)
 
 
-def _missing_yes(df: Dockerfile, ctx: Context, names: frozenset[str]) -> Iterator[Finding]:
-    for command in _commands(df, names, _PROMPTING):
+def _missing_yes(df: Dockerfile, inst: Instruction, ctx: Context, names: frozenset[str]) -> Iterator[Finding]:
+    for command in _commands(df, inst, names, _PROMPTING):
         if _assume_yes(df, command):
             continue
         if command.name == "microdnf" and command.subcommand_name not in _INSTALLS:
@@ -107,9 +109,11 @@ def _missing_yes(df: Dockerfile, ctx: Context, names: frozenset[str]) -> Iterato
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
     needs_instructions=("RUN",),
     needs_text=("yum",),
+    each=("RUN",),
+    onbuild=True,
 )
-def yum_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _missing_yes(df, ctx, YUM)
+def yum_missing_yes(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _missing_yes(df, inst, ctx, YUM)
 
 
 @rule(
@@ -131,9 +135,11 @@ def yum_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("yum",),
+    each=("RUN",),
+    onbuild=True,
 )
-def yum_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _missing_cleanup(df, ctx, YUM, YUM | DNF, RPM_CACHES)
+def yum_clean_all_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _missing_cleanup(df, inst, ctx, YUM, YUM | DNF, RPM_CACHES)
 
 
 @rule(
@@ -151,9 +157,11 @@ def yum_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM centos:7\nRUN yum install -y httpd-2.4.6 && yum clean all",
     needs_instructions=("RUN",),
     needs_text=("yum",),
+    each=("RUN",),
+    onbuild=True,
 )
-def yum_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _unpinned(df, ctx, YUM, _INSTALLS)
+def yum_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _unpinned(df, inst, ctx, YUM, _INSTALLS)
 
 
 @rule(
@@ -171,9 +179,11 @@ def yum_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the command installs the same packages without stopping to ask.",
     needs_instructions=("RUN",),
     needs_text=("dnf",),
+    each=("RUN",),
+    onbuild=True,
 )
-def dnf_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _missing_yes(df, ctx, DNF)
+def dnf_missing_yes(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _missing_yes(df, inst, ctx, DNF)
 
 
 @rule(
@@ -195,9 +205,11 @@ def dnf_missing_yes(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("dnf",),
+    each=("RUN",),
+    onbuild=True,
 )
-def dnf_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _missing_cleanup(df, ctx, DNF, YUM | DNF, RPM_CACHES)
+def dnf_clean_all_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _missing_cleanup(df, inst, ctx, DNF, YUM | DNF, RPM_CACHES)
 
 
 @rule(
@@ -215,9 +227,11 @@ def dnf_clean_all_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM fedora:40\nRUN dnf install -y httpd-2.4.62 && dnf clean all",
     needs_instructions=("RUN",),
     needs_text=("dnf",),
+    each=("RUN",),
+    onbuild=True,
 )
-def dnf_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _unpinned(df, ctx, DNF, _INSTALLS)
+def dnf_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _unpinned(df, inst, ctx, DNF, _INSTALLS)
 
 
 @rule(
@@ -236,9 +250,11 @@ def dnf_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the command does the same without stopping to ask.",
     needs_instructions=("RUN",),
     needs_text=("zypper",),
+    each=("RUN",),
+    onbuild=True,
 )
-def zypper_missing_non_interactive(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in _commands(df, frozenset({"zypper"}), _ZYPPER_PROMPTING):
+def zypper_missing_non_interactive(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in _commands(df, inst, frozenset({"zypper"}), _ZYPPER_PROMPTING):
         if command.has_flag("-n", "--non-interactive", "-y", "--no-confirm"):
             continue
         # `-n` is a global option: it goes before the subcommand (after it, it means `--name`).
@@ -262,9 +278,11 @@ def zypper_missing_non_interactive(df: Dockerfile, ctx: Context) -> Iterator[Fin
     good="FROM opensuse/leap:15.6",
     needs_instructions=("RUN",),
     needs_text=("zypper",),
+    each=("RUN",),
+    onbuild=True,
 )
-def zypper_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in _commands(df, frozenset({"zypper"}), frozenset({"dist-upgrade"})):
+def zypper_dist_upgrade(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in _commands(df, inst, frozenset({"zypper"}), frozenset({"dist-upgrade"})):
         yield ctx.finding(command_range(command), subcommand=command.subcommand.value if command.subcommand else "dup")
 
 
@@ -286,10 +304,12 @@ def zypper_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("zypper",),
+    each=("RUN",),
+    onbuild=True,
 )
-def zypper_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def zypper_clean_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     zypper = frozenset({"zypper"})
-    return _missing_cleanup(df, ctx, zypper, zypper, (ZYPPER_CACHE,))
+    return _missing_cleanup(df, inst, ctx, zypper, zypper, (ZYPPER_CACHE,))
 
 
 @rule(
@@ -307,6 +327,8 @@ def zypper_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0 && zypper clean",
     needs_instructions=("RUN",),
     needs_text=("zypper",),
+    each=("RUN",),
+    onbuild=True,
 )
-def zypper_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    return _unpinned(df, ctx, frozenset({"zypper"}), frozenset({"install"}))
+def zypper_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    return _unpinned(df, inst, ctx, frozenset({"zypper"}), frozenset({"install"}))
