@@ -61,7 +61,15 @@ class _Kept:
 
 
 def prefix_ids(df: Dockerfile) -> list[int]:
-    """For each top-level instruction, in order, the id of the file's prefix ending with it."""
+    """For each top-level instruction, in order, the id of the file's prefix ending with it
+    (worked out once per model)."""
+    cached = df._cache.get(("prefix-ids",))
+    if cached is None:
+        cached = df._cache[("prefix-ids",)] = _prefix_ids(df)
+    return cached  # type: ignore[return-value]
+
+
+def _prefix_ids(df: Dockerfile) -> list[int]:
     global _PREFIXES
     if len(_PREFIXES) > _PREFIX_LIMIT:
         _PREFIXES = {}
@@ -116,21 +124,38 @@ def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: 
     findings: list[Finding] = []
     crashed: dict[str, tuple[Rule, str]] = {}
     by_code = {r.code: r for r in rules}
-    config_id = id(config)
     for inst, prefix in zip(df.instructions, prefix_ids(df)):
-        key = (prefix, rule_set, config_id)
+        key = (prefix, rule_set, id(config))
         kept = _RESULTS.get(key)
         if kept is None or kept.config is not config:
             kept = _check(df, inst, by_keyword, onbuild, config)
             _RESULTS.put(key, kept, 1 + len(kept.findings))
-        elif kept.line != inst.first_line:
-            moved = inst.first_line - kept.line
-            findings.extend(_move(f, moved) for f in kept.findings)
-            _note_crashes(kept, by_code, crashed)
-            continue
-        findings.extend(kept.findings)
-        _note_crashes(kept, by_code, crashed)
+        findings.extend(_placed(kept, inst.first_line))
+        for code, error in kept.crashes:
+            crashed.setdefault(code, (by_code[code], error))
     return findings, list(crashed.values())
+
+
+def kept_findings(prefix: int, what: str, config: Config, line: int) -> tuple[Finding, ...] | None:
+    """Findings kept by `keep` for the instruction with this prefix id (now starting on `line`),
+    from the pass `what` under `config`; None when there are none."""
+    kept = _RESULTS.get((prefix, what, id(config)))
+    if kept is None or kept.config is not config:
+        return None
+    return _placed(kept, line)
+
+
+def keep(prefix: int, what: str, config: Config, line: int, findings: tuple[Finding, ...]) -> None:
+    """Keep the findings of the pass `what` (ShellCheck's) on the instruction with this prefix
+    id, starting on `line`: that pass promises what per-instruction rules promise."""
+    _RESULTS.put((prefix, what, id(config)), _Kept(config, line, findings, ()), 1 + len(findings))
+
+
+def _placed(kept: _Kept, line: int) -> tuple[Finding, ...]:
+    if kept.line == line:
+        return kept.findings
+    moved = line - kept.line
+    return tuple(_move(f, moved) for f in kept.findings)
 
 
 def _check(
@@ -155,11 +180,6 @@ def _check(
                 _debug("rule %s crashed on %s:\n%s", rule.code, ctx.path)
                 crashes.append((rule.code, f"{type(error).__name__}: {error}"))
     return _Kept(config, inst.first_line, tuple(found), tuple(crashes))
-
-
-def _note_crashes(kept: _Kept, by_code: dict[str, Rule], crashed: dict[str, tuple[Rule, str]]) -> None:
-    for code, error in kept.crashes:
-        crashed.setdefault(code, (by_code[code], error))
 
 
 def _move(finding: Finding, lines: int) -> Finding:

@@ -27,7 +27,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterator, Sequence, TypeVar
 
 from docklint.rule import Finding, Severity
 
@@ -150,13 +150,16 @@ class Unit:
     lines: tuple[int, ...]
 
 
-def units(df: Dockerfile) -> list[Unit]:
-    """Every script ShellCheck should see, in file order."""
+def units(df: Dockerfile, only: Container[int] | None = None) -> list[Unit]:
+    """Every script ShellCheck should see, in file order (of the instructions whose index is
+    in `only`, ONBUILD bodies with their ONBUILD, when given)."""
     from docklint.model.dockerfile import iter_with_onbuild
 
     found: list[Unit] = []
     for inst in iter_with_onbuild(df.instructions):
         if inst.keyword != "RUN" or inst.json_args is not None:
+            continue
+        if only is not None and (inst.parent or inst).index not in only:
             continue
         scripts = df.scripts(inst)
         variables: set[str] | None = None
@@ -255,23 +258,48 @@ def run_calls(texts: list[str]) -> None:
 
 
 class Pending:
-    """One file's scripts and, when checked on its own, the call checking them."""
+    """One file's scripts and, when checked on its own, the call checking them.
 
-    def __init__(self, df: Dockerfile, config: Config, path: str, found: list[Unit], call: Call | None) -> None:
+    ShellCheck's findings on a RUN depend only on the RUN and what comes before it (the SHELL
+    and build variables in force), as a per-instruction rule's do; so they are kept per
+    instruction like those (`incremental.py`), and only the instructions whose prefix of the
+    file changed since the last lint of this path (`fresh`) have scripts to check. `kept` holds
+    the others' findings.
+    """
+
+    def __init__(
+        self,
+        df: Dockerfile,
+        config: Config,
+        path: str,
+        found: list[Unit],
+        call: Call | None,
+        kept: list[Finding] | None = None,
+        fresh: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
         self.df = df
         self.config = config
         self.path = path
         self.units = found
         self.call = call
+        self.kept = kept or []
+        self.fresh = fresh or {}  # instruction index -> (prefix id, first line)
 
     def collect(self) -> list[Finding]:
         """The findings, once the call is done (the scripts must be in the cache by then)."""
+        from docklint.incremental import keep
+
         if self.call is not None:
             self.call.wait()
             self.call = None
-        found: set[Finding] = set()
+        by_instruction: dict[int, set[Finding]] = {index: set() for index in self.fresh}
         for unit in self.units:
-            found.update(self._findings(unit, _cache.get(unit.text, [])))
+            owner = unit.script.instruction.parent or unit.script.instruction
+            by_instruction.setdefault(owner.index, set()).update(self._findings(unit, _cache.get(unit.text, [])))
+        if all(unit.text in _cache for unit in self.units):  # not when ShellCheck failed
+            for index, (prefix, line) in self.fresh.items():
+                keep(prefix, NAME, self.config, line, tuple(by_instruction[index]))
+        found = [*self.kept, *(f for group in by_instruction.values() for f in group)]
         return sorted(found, key=lambda f: f.sort_key)
 
     def _findings(self, unit: Unit, comments: list[dict[str, Any]]) -> Iterator[Finding]:
@@ -318,14 +346,24 @@ def start(df: Dockerfile, config: Config, path: str) -> Pending | None:
     """
     if not available(config):
         return None
-    found = units(df)
-    if not found:
+    from docklint.incremental import kept_findings, prefix_ids
+
+    kept: list[Finding] = []
+    fresh: dict[int, tuple[int, int]] = {}
+    for inst, prefix in zip(df.instructions, prefix_ids(df)):
+        found_before = kept_findings(prefix, NAME, config, inst.first_line)
+        if found_before is None:
+            fresh[inst.index] = (prefix, inst.first_line)
+        else:
+            kept.extend(found_before)
+    found = units(df, fresh) if fresh else []
+    if not found and not kept and not fresh:
         return None
     if _collector is not None:
-        _collector.append(Pending(df, config, path, found, None))
+        _collector.append(Pending(df, config, path, found, None, kept, fresh))
         return None
     missing = sorted({u.text for u in found if u.text not in _cache})
-    return Pending(df, config, path, found, Call(missing) if missing else None)
+    return Pending(df, config, path, found, Call(missing) if missing else None, kept, fresh)
 
 
 def findings(df: Dockerfile, config: Config, path: str) -> list[Finding]:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from docklint import shellcheck
 from docklint.config import Config
 from docklint.engine import enabled_rules, lint_text, read_text
 from docklint.model.dockerfile import Dockerfile, parse
@@ -175,3 +176,31 @@ def test_a_per_instruction_rule_crash_is_one_finding(twice: bool) -> None:
     assert [(f.code, f.message) for f in found] == [
         ("DF000", "rule DF999 (test-crash) crashed: RuntimeError: boom; this is a bug in dlint, please report it")
     ]
+
+
+@pytest.mark.skipif(shellcheck.binary() is None, reason="ShellCheck is not installed")
+def test_shellcheck_findings_are_kept_per_instruction_and_move_with_their_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "FROM alpine:3.20\nRUN echo $undefined\n"
+    config = Config(select=("SC2154",))
+    clear_all()
+    first = [(f.code, f.range.start.line) for f in lint_text(text, "Dockerfile", config).findings]
+    assert first == [("SC2154", 1)]
+    # Kept: the second lint starts no ShellCheck process, and the finding follows its line.
+    monkeypatch.setattr(shellcheck, "Call", None)
+    moved = lint_text("# hello\n" + text + "LABEL a=b\n", "Dockerfile", config).findings
+    assert [(f.code, f.range.start.line) for f in moved] == [("SC2154", 2)]
+
+
+def test_shellcheck_results_are_not_kept_when_shellcheck_failed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    broken = tmp_path / "shellcheck"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(shellcheck, "_binary", [str(broken)])
+    monkeypatch.setattr(shellcheck, "_cache", {})  # nothing checked before
+    text = "FROM alpine:3.20\nRUN echo $undefined\n"
+    config = Config(select=("SC2154",))
+    clear_all()
+    assert lint_text(text, "Dockerfile", config).findings == []
+    monkeypatch.undo()
+    if shellcheck.binary() is not None:
+        assert [f.code for f in lint_text(text, "Dockerfile", config).findings] == ["SC2154"]
