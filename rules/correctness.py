@@ -51,14 +51,14 @@ def split_port(spec: str) -> tuple[str, str, str, str]:
     bad="FROM nginx:1.27\nEXPOSE 80800",
     good="FROM nginx:1.27\nEXPOSE 8080",
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
 )
-def expose_port_out_of_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("EXPOSE"):
-        for word, value in _expose_words(df, inst):
-            container = split_port(value)[2]
-            bounds = container.split("-", 1)
-            if all(b.isdigit() for b in bounds) and any(int(b) > 65535 for b in bounds):
-                yield ctx.finding(word.range, port=value)
+def expose_port_out_of_range(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for word, value in _expose_words(df, inst):
+        container = split_port(value)[2]
+        bounds = container.split("-", 1)
+        if all(b.isdigit() for b in bounds) and any(int(b) > 65535 for b in bounds):
+            yield ctx.finding(word.range, port=value)
 
 
 @rule(
@@ -76,19 +76,19 @@ def expose_port_out_of_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the protocol is matched case-insensitively.",
     buildkit=("ExposeProtoCasing",),
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
 )
-def expose_proto_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("EXPOSE"):
-        for word, value in _expose_words(df, inst):
-            proto = split_port(value)[3]
-            if proto == proto.lower():
-                continue
-            fix = None
-            if word.raw == word.value and word.range.start.line == word.range.end.line:
-                start = Pos(word.range.start.line, word.range.start.col + word.raw.index("/") + 1)
-                edit = TextEdit.replace(Range(start, word.range.end), proto.lower())
-                fix = Fix.safe("Lowercase the protocol", edit)
-            yield ctx.finding(word.range, fix=fix, proto=proto, port=value, lower=proto.lower())
+def expose_proto_casing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for word, value in _expose_words(df, inst):
+        proto = split_port(value)[3]
+        if proto == proto.lower():
+            continue
+        fix = None
+        if word.raw == word.value and word.range.start.line == word.range.end.line:
+            start = Pos(word.range.start.line, word.range.start.col + word.raw.index("/") + 1)
+            edit = TextEdit.replace(Range(start, word.range.end), proto.lower())
+            fix = Fix.safe("Lowercase the protocol", edit)
+        yield ctx.finding(word.range, fix=fix, proto=proto, port=value, lower=proto.lower())
 
 
 @rule(
@@ -109,19 +109,19 @@ def expose_proto_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     buildkit=("ExposeInvalidFormat",),
     tags=("port",),
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
 )
-def expose_invalid_format(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("EXPOSE"):
-        for word, value in _expose_words(df, inst):
-            ip, host, container, proto = split_port(value)
-            if not ip and not host:
-                continue
-            what = "an IP address and a host port" if ip else "a host port"
-            kept = f"{container}/{proto}" if proto else container
-            fix = None
-            if "$" not in word.raw:
-                fix = Fix.safe(f"Keep only `{kept}`", TextEdit.replace(word.range, kept))
-            yield ctx.finding(word.range, fix=fix, port=value, what=what, container=kept)
+def expose_invalid_format(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for word, value in _expose_words(df, inst):
+        ip, host, container, proto = split_port(value)
+        if not ip and not host:
+            continue
+        what = "an IP address and a host port" if ip else "a host port"
+        kept = f"{container}/{proto}" if proto else container
+        fix = None
+        if "$" not in word.raw:
+            fix = Fix.safe(f"Keep only `{kept}`", TextEdit.replace(word.range, kept))
+        yield ctx.finding(word.range, fix=fix, port=value, what=what, container=kept)
 
 
 # -- COPY -----------------------------------------------------------------------------------
@@ -152,20 +152,20 @@ def _dest_ends_with_separator(df: Dockerfile, inst: Instruction, dest: Word) -> 
     good="FROM node:22-slim\nCOPY package.json package-lock.json /app/",
     fix_safety="Safe: with several sources the destination can only be a directory.",
     needs_instructions=("COPY",),
+    each=("COPY",),
 )
-def copy_multi_source_dest_slash(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("COPY"):
-        sources, dest = copy_paths(inst)
-        count = len(sources) + len(inst.heredocs)
-        if dest is None or count < 2 or _dest_ends_with_separator(df, inst, dest):
-            continue
-        if inst.json_args is not None:
-            end = dest.range.end
-            edit = TextEdit.insert(Pos(end.line, end.col - 1), "/")
-        else:
-            edit = TextEdit.insert(dest.range.end, "/")
-        fix = Fix.safe("Add a trailing `/`", edit)
-        yield ctx.finding(dest.range, fix=fix, count=count, dest=dest.value)
+def copy_multi_source_dest_slash(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    sources, dest = copy_paths(inst)
+    count = len(sources) + len(inst.heredocs)
+    if dest is None or count < 2 or _dest_ends_with_separator(df, inst, dest):
+        return
+    if inst.json_args is not None:
+        end = dest.range.end
+        edit = TextEdit.insert(Pos(end.line, end.col - 1), "/")
+    else:
+        edit = TextEdit.insert(dest.range.end, "/")
+    fix = Fix.safe("Add a trailing `/`", edit)
+    yield ctx.finding(dest.range, fix=fix, count=count, dest=dest.value)
 
 
 def _workdir_set(df: Dockerfile, stage: Stage, before: Instruction | None) -> bool:
@@ -194,20 +194,20 @@ _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
     bad="FROM python:3.12-slim\nCOPY requirements.txt .",
     good="FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .",
     needs_instructions=("COPY",),
+    each=("COPY",),
 )
-def copy_relative_dest_without_workdir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("COPY"):
-        stage = df.stage_of(inst)
-        _sources, dest = copy_paths(inst)
-        if stage is None or dest is None:
-            continue
-        path = dest.value
-        if path.startswith(("/", "$")) or _WINDOWS_ABSOLUTE.match(dest.raw.strip("\"'")):
-            continue
-        if df.escape == "`" and path.startswith("\\"):
-            continue
-        if not _workdir_set(df, stage, inst):
-            yield ctx.finding(dest.range, dest=path)
+def copy_relative_dest_without_workdir(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    _sources, dest = copy_paths(inst)
+    if stage is None or dest is None:
+        return
+    path = dest.value
+    if path.startswith(("/", "$")) or _WINDOWS_ABSOLUTE.match(dest.raw.strip("\"'")):
+        return
+    if df.escape == "`" and path.startswith("\\"):
+        return
+    if not _workdir_set(df, stage, inst):
+        yield ctx.finding(dest.range, dest=path)
 
 
 # -- stages and ONBUILD ---------------------------------------------------------------------
@@ -228,12 +228,12 @@ def copy_relative_dest_without_workdir(df: Dockerfile, ctx: Context) -> Iterator
     bad="FROM node:22\nONBUILD FROM node:22-slim",
     good="FROM node:22\nONBUILD COPY . /app/",
     needs_instructions=("ONBUILD",),
+    each=("ONBUILD",),
 )
-def onbuild_invalid_trigger(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("ONBUILD"):
-        wrapped = inst.onbuild
-        if wrapped is not None and wrapped.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
-            yield ctx.finding(wrapped.keyword_range, keyword=wrapped.keyword)
+def onbuild_invalid_trigger(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    wrapped = inst.onbuild
+    if wrapped is not None and wrapped.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
+        yield ctx.finding(wrapped.keyword_range, keyword=wrapped.keyword)
 
 
 @rule(

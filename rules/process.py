@@ -217,18 +217,18 @@ def valid_signal(text: str) -> bool:
     bad="FROM nginx:1.27\nSTOPSIGNAL SIGQUITT",
     good="FROM nginx:1.27\nSTOPSIGNAL SIGQUIT",
     needs_instructions=("STOPSIGNAL",),
+    each=("STOPSIGNAL",),
 )
-def invalid_stopsignal(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("STOPSIGNAL"):
-        text = inst.args.text.strip()
-        value = text
-        if "$" in text:
-            value, resolved = df.expand(inst, text)
-            if not resolved:
-                continue
-        value = value.strip("\"'")
-        if value and not valid_signal(value):
-            yield ctx.finding(inst.args_range, signal=value)
+def invalid_stopsignal(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    text = inst.args.text.strip()
+    value = text
+    if "$" in text:
+        value, resolved = df.expand(inst, text)
+        if not resolved:
+            return
+    value = value.strip("\"'")
+    if value and not valid_signal(value):
+        yield ctx.finding(inst.args_range, signal=value)
 
 
 _DURATION = re.compile(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
@@ -262,24 +262,24 @@ def duration_problem(text: str) -> str | None:
     bad="FROM nginx:1.27\nHEALTHCHECK --interval=30 CMD curl -f http://localhost/",
     good="FROM nginx:1.27\nHEALTHCHECK --interval=30s CMD curl -f http://localhost/",
     needs_instructions=("HEALTHCHECK",),
+    each=("HEALTHCHECK",),
 )
-def invalid_healthcheck_options(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("HEALTHCHECK"):
-        kind = inst.words[0].value.upper() if inst.words else ""
-        if kind == "NONE":
-            extra = [*(f.range for f in inst.flags), *(w.range for w in inst.words[1:])]
-            if extra:
-                yield ctx.finding(Range(extra[0].start, extra[-1].end), problem="`HEALTHCHECK NONE` takes no options or arguments",
-                                  advice="remove them, or use `HEALTHCHECK [options] CMD ...`")
-            continue
-        if kind != "CMD" and inst.words:
-            yield ctx.finding(inst.words[0].range, problem=f"`{inst.words[0].value}` is not a HEALTHCHECK type",
-                              advice="write `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`")
-            continue
-        if kind == "CMD" and len(inst.words) == 1:
-            yield ctx.finding(inst.words[0].range, problem="`HEALTHCHECK CMD` has no command",
-                              advice="add the command to run")
-        yield from _healthcheck_flags(inst, ctx)
+def invalid_healthcheck_options(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    kind = inst.words[0].value.upper() if inst.words else ""
+    if kind == "NONE":
+        extra = [*(f.range for f in inst.flags), *(w.range for w in inst.words[1:])]
+        if extra:
+            yield ctx.finding(Range(extra[0].start, extra[-1].end), problem="`HEALTHCHECK NONE` takes no options or arguments",
+                              advice="remove them, or use `HEALTHCHECK [options] CMD ...`")
+        return
+    if kind != "CMD" and inst.words:
+        yield ctx.finding(inst.words[0].range, problem=f"`{inst.words[0].value}` is not a HEALTHCHECK type",
+                          advice="write `HEALTHCHECK CMD <command>` or `HEALTHCHECK NONE`")
+        return
+    if kind == "CMD" and len(inst.words) == 1:
+        yield ctx.finding(inst.words[0].range, problem="`HEALTHCHECK CMD` has no command",
+                          advice="add the command to run")
+    yield from _healthcheck_flags(inst, ctx)
 
 
 def _healthcheck_flags(inst: Instruction, ctx: Context) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile, copy_paths
-from docklint.model.nodes import Stage
+from docklint.model.nodes import Instruction, Stage
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
 # The helpers lived here first; other families import them from this module too.
 from docklint.rules.stage_refs import (  # noqa: F401
@@ -117,17 +117,17 @@ def copy_from_unknown_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM golang:1.23 AS build\nCOPY --from=build /src /src",
     good="FROM golang:1.23 AS deps\nFROM golang:1.23 AS build\nCOPY --from=deps /src /src",
     needs_instructions=("COPY",),
+    each=("COPY",),
 )
-def copy_from_own_stage(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("COPY"):
-        ref = copy_from(df, inst)
-        stage = df.stage_of(inst)
-        if ref is None or stage is None or not ref.resolved:
-            continue
-        own_name = stage.name is not None and ref.value.lower() == stage.name.lower()
-        own_index = ref.value.isdigit() and int(ref.value) == stage.index
-        if own_name or own_index:
-            yield ctx.finding(ref.range, name=ref.value)
+def copy_from_own_stage(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    ref = copy_from(df, inst)
+    stage = df.stage_of(inst)
+    if ref is None or stage is None or not ref.resolved:
+        return
+    own_name = stage.name is not None and ref.value.lower() == stage.name.lower()
+    own_index = ref.value.isdigit() and int(ref.value) == stage.index
+    if own_name or own_index:
+        yield ctx.finding(ref.range, name=ref.value)
 
 
 # Images built FROM scratch that exist to be copied whole (`COPY --from=xx / /` is their documented use).
