@@ -327,14 +327,14 @@ def consistent_instruction_casing(df: Dockerfile, ctx: Context) -> Iterator[Find
     "string; otherwise no fix.",
     buildkit=("LegacyKeyValueFormat",),
     needs_instructions=("ENV", "LABEL"),
+    each=("ENV", "LABEL"),
 )
-def legacy_key_value_format(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("ENV", "LABEL"):
-        pairs = df.key_values(inst)
-        if len(pairs) != 1 or not pairs[0].legacy:
-            continue
-        pair = pairs[0]
-        yield ctx.finding(pair.key_range, fix=_legacy_fix(df, pair), keyword=inst.keyword_raw, key=pair.key)
+def legacy_key_value_format(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    pairs = df.key_values(inst)
+    if len(pairs) != 1 or not pairs[0].legacy:
+        return
+    pair = pairs[0]
+    yield ctx.finding(pair.key_range, fix=_legacy_fix(df, pair), keyword=inst.keyword_raw, key=pair.key)
 
 
 _PLAIN_VALUE = re.compile(r"^[^\s\"'\\`]*$")

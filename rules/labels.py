@@ -138,12 +138,6 @@ VALIDATORS = {"url": valid_url, "rfc3339": valid_rfc3339, "semver": valid_semver
               "email": valid_email, "spdx": valid_spdx}
 
 
-def _labels(df: Dockerfile) -> Iterator[tuple[Instruction, KeyValue]]:
-    for inst in df.of("LABEL"):
-        for pair in df.key_values(inst):
-            yield inst, pair
-
-
 def label_value(df: Dockerfile, inst: Instruction, pair: KeyValue) -> str | None:
     """The label's value with build variables expanded; None when a variable has no known value."""
     value = pair.value or ""
@@ -180,9 +174,10 @@ def stage_labels(df: Dockerfile, stage: Stage) -> set[str]:
     bad='FROM alpine:3.20\nLABEL Maintainer="Jane Doe"',
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.authors="Jane Doe"',
     needs_instructions=("LABEL",),
+    each=("LABEL",),
 )
-def invalid_label_key(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst, pair in _labels(df):
+def invalid_label_key(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for pair in df.key_values(inst):
         key = pair.key
         if "$" in key:
             key, resolved = df.expand(inst, key)
@@ -234,12 +229,13 @@ def label_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nLABEL team=web",
     good='FROM alpine:3.20\nLABEL org.opencontainers.image.source="https://example.com/repo"',
     needs_instructions=("LABEL",),
+    each=("LABEL",),
 )
-def label_superfluous(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def label_superfluous(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     schema = ctx.config.label_schema
     if not ctx.config.strict_labels or not schema:
         return
-    for _inst, pair in _labels(df):
+    for pair in df.key_values(inst):
         if pair.key not in schema:
             yield ctx.finding(pair.key_range, label=pair.key)
 
@@ -254,19 +250,20 @@ def label_superfluous(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad='FROM alpine:3.20\nLABEL org.opencontainers.image.version=""',
     good="FROM alpine:3.20\nLABEL org.opencontainers.image.version=1.4.2",
     needs_instructions=("LABEL",),
+    each=("LABEL",),
 )
-def label_empty(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def label_empty(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     schema = ctx.config.label_schema
-    for inst, pair in _labels(df):
+    for pair in df.key_values(inst):
         if pair.key in schema and label_value(df, inst, pair) == "":
             yield ctx.finding(pair.range, label=pair.key)
 
 
 def _typed(code: str, kind: str, name: str, what: str, example: str, bad: str, good: str) -> object:
-    def check(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+    def check(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
         schema = ctx.config.label_schema
         validator = VALIDATORS[kind]
-        for inst, pair in _labels(df):
+        for pair in df.key_values(inst):
             if schema.get(pair.key) != kind or pair.value_range is None:
                 continue
             value = label_value(df, inst, pair)
@@ -288,6 +285,7 @@ def _typed(code: str, kind: str, name: str, what: str, example: str, bad: str, g
         bad=bad,
         good=good,
         needs_instructions=("LABEL",),
+        each=("LABEL",),
     )(check)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Iterator
 
-from docklint.model.dockerfile import Dockerfile, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction, Word
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Fix, Option, Severity, TextEdit, rule
@@ -31,17 +31,20 @@ class ExposedPort:
 
 def exposed_ports(df: Dockerfile) -> Iterator[ExposedPort]:
     """Every port or range of every EXPOSE (ONBUILD ones included), variables expanded where known."""
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "EXPOSE":
-            continue
-        for word in inst.words:
-            value = df.expand(inst, word.value)[0] if "$" in word.value else word.value
-            match = _SPEC.match(value.strip())
-            if match is None:
-                continue  # variables without a value, `ip:port` forms: other rules' business
-            start = int(match.group(1))
-            end = int(match.group(2)) if match.group(2) else start
-            yield ExposedPort(inst, word, start, end, (match.group(3) or "tcp").lower())
+    for inst in df.with_onbuild("EXPOSE"):
+        yield from ports_of(df, inst)
+
+
+def ports_of(df: Dockerfile, inst: Instruction) -> Iterator[ExposedPort]:
+    """The ports and ranges of one EXPOSE, variables expanded where known."""
+    for word in inst.words:
+        value = df.expand(inst, word.value)[0] if "$" in word.value else word.value
+        match = _SPEC.match(value.strip())
+        if match is None:
+            continue  # variables without a value, `ip:port` forms: other rules' business
+        start = int(match.group(1))
+        end = int(match.group(2)) if match.group(2) else start
+        yield ExposedPort(inst, word, start, end, (match.group(3) or "tcp").lower())
 
 
 @cache
@@ -80,9 +83,11 @@ def remove_port(port: ExposedPort) -> TextEdit:
     fix_safety="Unsafe: the image stops declaring port 22, so `docker run -P` no longer publishes it.",
     tags=("port",),
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
+    onbuild=True,
 )
-def expose_ssh_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for port in exposed_ports(df):
+def expose_ssh_port(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for port in ports_of(df, inst):
         if port.start == 22 and not port.is_range:
             fix = Fix.unsafe("Remove port 22 from EXPOSE", remove_port(port))
             yield ctx.finding(port.word.range, fix=fix, port=port.word.value)
@@ -156,10 +161,12 @@ def expose_sensitive_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20\nEXPOSE 2525",
     tags=("port", "root"),
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
+    onbuild=True,
 )
-def expose_privileged_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def expose_privileged_port(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     table = port_table()
-    for port in exposed_ports(df):
+    for port in ports_of(df, inst):
         if port.is_range or port.start >= 1024 or port.start in (0, 22, 80, 443) or port.start in table:
             continue
         yield ctx.finding(port.word.range, port=port.start)
@@ -182,10 +189,12 @@ def expose_privileged_port(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     options=(Option("max-range", int, 100, "The widest range accepted without a finding"),),
     tags=("port",),
     needs_instructions=("EXPOSE",),
+    each=("EXPOSE",),
+    onbuild=True,
 )
-def expose_wide_port_range(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def expose_wide_port_range(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     limit = int(ctx.option("max-range"))
-    for port in exposed_ports(df):
+    for port in ports_of(df, inst):
         count = port.end - port.start + 1
         if port.is_range and count > limit:
             yield ctx.finding(port.word.range, port=port.word.value, count=count, limit=limit)

@@ -7,7 +7,7 @@ import posixpath
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, exec_words, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile, exec_words
 from docklint.model.nodes import ImageRef, Instruction, Stage
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
@@ -189,15 +189,14 @@ def volume_paths(inst: Instruction) -> list[tuple[str, Range]]:
     bad="FROM alpine:3.20\nVOLUME /var/run/docker.sock",
     good="FROM alpine:3.20\nVOLUME /var/lib/app",
     needs_instructions=("VOLUME",),
+    each=("VOLUME",),
+    onbuild=True,
 )
-def sensitive_volume(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "VOLUME":
-            continue
-        for value, rng in volume_paths(inst):
-            path = df.expand(inst, value)[0] if "$" in value else value
-            if _normal(path) in SENSITIVE_VOLUMES or _normal(path).startswith(("/proc/", "/sys/")):
-                yield ctx.finding(rng, path=value)
+def sensitive_volume(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for value, rng in volume_paths(inst):
+        path = df.expand(inst, value)[0] if "$" in value else value
+        if _normal(path) in SENSITIVE_VOLUMES or _normal(path).startswith(("/proc/", "/sys/")):
+            yield ctx.finding(rng, path=value)
 
 
 @rule(
@@ -216,17 +215,16 @@ def sensitive_volume(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM alpine:3.20\nWORKDIR /proc/app",
     good="FROM alpine:3.20\nWORKDIR /app",
     needs_instructions=("WORKDIR",),
+    each=("WORKDIR",),
+    onbuild=True,
 )
-def workdir_system_directory(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "WORKDIR":
-            continue
-        raw = inst.args.text.strip().strip("\"'")
-        path = _normal(df.expand(inst, raw)[0] if "$" in raw else raw)
-        for root in SYSTEM_WORKDIRS:
-            if path == root or path.startswith(root + "/"):
-                yield ctx.finding(inst.args_range, path=raw, root=root)
-                break
+def workdir_system_directory(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    raw = inst.args.text.strip().strip("\"'")
+    path = _normal(df.expand(inst, raw)[0] if "$" in raw else raw)
+    for root in SYSTEM_WORKDIRS:
+        if path == root or path.startswith(root + "/"):
+            yield ctx.finding(inst.args_range, path=raw, root=root)
+            break
 
 
 @rule(
@@ -245,20 +243,19 @@ def workdir_system_directory(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20\nRUN --mount=type=tmpfs,target=/mnt ls /mnt",
     tags=("root",),
     needs_instructions=("RUN",),
+    each=("RUN",),
+    onbuild=True,
 )
-def run_insecure_build_flags(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "RUN":
+def run_insecure_build_flags(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for flag in inst.flags:
+        value = (flag.value or "").strip().lower()
+        if flag.name == "security" and value == "insecure":
+            effect = "runs this step as a privileged container with every capability"
+        elif flag.name == "network" and value == "host":
+            effect = "gives this step the build machine's network, localhost services included"
+        else:
             continue
-        for flag in inst.flags:
-            value = (flag.value or "").strip().lower()
-            if flag.name == "security" and value == "insecure":
-                effect = "runs this step as a privileged container with every capability"
-            elif flag.name == "network" and value == "host":
-                effect = "gives this step the build machine's network, localhost services included"
-            else:
-                continue
-            yield ctx.finding(flag.range, flag=f"--{flag.name}={flag.value}", effect=effect)
+        yield ctx.finding(flag.range, flag=f"--{flag.name}={flag.value}", effect=effect)
 
 
 @rule(
