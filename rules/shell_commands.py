@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, copy_paths, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile, copy_paths
 from docklint.model.nodes import Instruction, Word
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -41,9 +41,11 @@ UNPACKERS = frozenset("unzip gunzip bunzip2 unlzma unxz zgz uncompress zcat gzca
     good='FROM debian:12\nCMD ["nginx", "-g", "daemon off;"]',
     needs_instructions=("RUN",),
     needs_text=("free", "ifconfig", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim"),
+    each=("RUN",),
+    onbuild=True,
 )
-def pointless_command(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands(POINTLESS):
+def pointless_command(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(POINTLESS, inst=inst):
         if command.name in POINTLESS:
             yield ctx.finding(command.range, command=command.name)
 
@@ -65,18 +67,17 @@ def pointless_command(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     needs_instructions=("RUN",),
     # `cd`, and PowerShell/cmd names in any case: `sl`, `chDir`/`pusHd` (hd), `Set-Location` (t-l).
     needs_text=("cd", "Cd", "cD", "CD", "sl", "Sl", "sL", "SL", "hd", "Hd", "hD", "HD", "t-l", "t-L", "T-l", "T-L"),
+    each=("RUN",),
+    onbuild=True,
 )
-def cd_instead_of_workdir(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "RUN":
-            continue
-        for script in df.scripts(inst):
-            if script.shell in ("powershell", "cmd"):
-                for start, end in windows_statements(script.text.text, WINDOWS_CD):
-                    yield ctx.finding(script.text.range(start, end))
-            for command in script.commands:
-                if command.name == "cd":
-                    yield ctx.finding(command.range)
+def cd_instead_of_workdir(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for script in df.scripts(inst):
+        if script.shell in ("powershell", "cmd"):
+            for start, end in windows_statements(script.text.text, WINDOWS_CD):
+                yield ctx.finding(script.text.range(start, end))
+        for command in script.commands:
+            if command.name == "cd":
+                yield ctx.finding(command.range)
 
 
 # Directory changes in PowerShell (`cd`, `sl` and `chdir` are aliases of Set-Location) and cmd.
@@ -128,9 +129,11 @@ def windows_statements(text: str, names: frozenset[str]) -> Iterator[tuple[int, 
     tags=("root",),
     needs_instructions=("RUN",),
     needs_text=("sudo",),
+    each=("RUN",),
+    onbuild=True,
 )
-def sudo_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("sudo"):
+def sudo_in_run(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("sudo", inst=inst):
         if command.name == "sudo":
             yield ctx.finding(command.argv[0].range)
 
@@ -151,9 +154,11 @@ def sudo_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good='FROM debian:12\nSHELL ["/bin/bash", "-c"]',
     needs_instructions=("RUN",),
     needs_text=("ln",),
+    each=("RUN",),
+    onbuild=True,
 )
-def ln_bin_sh_instead_of_shell(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("ln"):
+def ln_bin_sh_instead_of_shell(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("ln", inst=inst):
         if command.name != "ln" or (command.script is not None and command.script.kind == "exec" and command.nested is None):
             continue  # exec form: the image has no shell yet, so the link creates /bin/sh, not swaps it
         operands = command.positionals()
@@ -198,9 +203,11 @@ def _insert_after_name(command: Command, text: str, title: str) -> Fix | None:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("useradd",),
+    each=("RUN",),
+    onbuild=True,
 )
-def useradd_without_no_log_init(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("useradd"):
+def useradd_without_no_log_init(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("useradd", inst=inst):
         if command.name != "useradd" or command.has_flag("-l", "--no-log-init"):
             continue
         value = command.flag_value("-u", "--uid")
@@ -236,9 +243,11 @@ def _wget_is_quiet(command: Command) -> bool:
     "wget both accept (BusyBox rejects `--progress`).",
     needs_instructions=("RUN",),
     needs_text=("wget",),
+    each=("RUN",),
+    onbuild=True,
 )
-def wget_without_progress(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("wget"):
+def wget_without_progress(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("wget", inst=inst):
         if command.name != "wget" or _wget_is_quiet(command):
             continue
         yield ctx.finding(command.range, fix=_insert_after_name(command, " -nv", "Add `-nv`"))
@@ -260,22 +269,42 @@ def wget_without_progress(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM debian:12\nRUN curl -fsSLO https://example.com/a.tgz\nRUN curl -fsSLO https://example.com/b.tgz",
     needs_instructions=("RUN",),
     needs_text=("wget",),
+    each=("RUN",),
+    onbuild=True,
 )
-def wget_and_curl(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def wget_and_curl(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     # Like hadolint: per stage (ONBUILD triggers on their own), every RUN that uses one of the
-    # two tools once both have been seen.
-    seen: dict[tuple[int, bool], set[str]] = {}
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "RUN":
+    # two tools once both have been seen, in it or in an earlier RUN.
+    used = [c for s in df.scripts(inst) for c in s.commands if c.name in ("curl", "wget")]
+    if not used:
+        return
+    names = {c.name for c in used}
+    if len(names) == 1 and not _used_before(df, inst, "wget" if "curl" in names else "curl"):
+        return
+    first = used[0]
+    yield ctx.finding(first.range, tool=first.name, other="wget" if first.name == "curl" else "curl")
+
+
+def _used_before(df: Dockerfile, inst: Instruction, tool: str) -> bool:
+    """An earlier RUN of the stage (an earlier ONBUILD RUN, for an ONBUILD one) calls `tool`.
+
+    RUNs whose text does not hold the name are not analysed: an edit at the end of a long file
+    then parses only the RUNs that can matter.
+    """
+    top = inst.parent or inst
+    stage = df.stage_of(top)
+    before = stage.instructions if stage is not None else df.instructions
+    for other in before:
+        if other.index >= top.index:
+            break
+        if other.stage_index != top.stage_index:
             continue
-        used = [c for s in df.scripts(inst) for c in s.commands if c.name in ("curl", "wget")]
-        if not used:
+        run = other.onbuild if inst.parent is not None else other
+        if run is None or run.keyword != "RUN" or tool not in df.source.slice(other.range):
             continue
-        tools = seen.setdefault((inst.stage_index, inst.parent is not None), set())
-        tools.update(c.name for c in used)
-        if len(tools) == 2:
-            first = used[0]
-            yield ctx.finding(first.range, tool=first.name, other="wget" if first.name == "curl" else "curl")
+        if any(c.name == tool for s in df.scripts(run) for c in s.commands):
+            return True
+    return False
 
 
 def _basename(text: str) -> str:
