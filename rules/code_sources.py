@@ -7,6 +7,7 @@ import re
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.package_common import variable_value
@@ -49,9 +50,11 @@ _GPG_MESSAGE = (
     history=True,
     needs_instructions=("RUN",),
     needs_text=("apt-key", "gpg"),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_key_used(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands(("apt-key", "gpg", "gpg2")):
+def apt_key_used(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(("apt-key", "gpg", "gpg2"), inst=inst):
         if command.name == "apt-key":
             finding = _apt_key(ctx, df, command)
             if finding is not None:

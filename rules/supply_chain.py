@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import installs, npm_spec, pip_spec
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Severity, rule
@@ -40,9 +41,11 @@ _APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
     history=True,
     needs_instructions=("RUN",),
     needs_text=("apt",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apt_get_dist_upgrade(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands(_APT_TOOLS, subcommand=("dist-upgrade", "full-upgrade")):
+def apt_get_dist_upgrade(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(_APT_TOOLS, subcommand=("dist-upgrade", "full-upgrade"), inst=inst):
         if command.name in _APT_TOOLS and command.subcommand is not None:
             yield ctx.finding(command_range(command), command=f"{command.name} {command.subcommand.value}")
 
@@ -75,17 +78,18 @@ _PIP_CONF_LINE = re.compile(r"(?:^|\n|\\n)[ \t]*extra[-_]index[-_]url[ \t]*=[ \t
     good="FROM python:3.12-slim\nRUN pip install --index-url https://pypi.example.com/simple internal-lib==1.2.0",
     needs_instructions=("ENV", "ARG", "RUN"),
     needs_text=("extr", "EXTRA"),
+    each=("ENV", "ARG", "RUN"),
+    onbuild=True,
 )
-def pip_extra_index_url(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword in ("ENV", "ARG") and _EXTRA_INDEX_ENV in inst.args.text:
-            for kv in df.key_values(inst):
-                if kv.key == _EXTRA_INDEX_ENV and kv.value:
-                    yield ctx.finding(kv.key_range, what=f"`{_EXTRA_INDEX_ENV}`")
-        elif inst.keyword == "RUN":
-            for script in df.scripts(inst):
-                for command in script.commands:
-                    yield from _extra_index_words(ctx, command)
+def pip_extra_index_url(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.keyword in ("ENV", "ARG") and _EXTRA_INDEX_ENV in inst.args.text:
+        for kv in df.key_values(inst):
+            if kv.key == _EXTRA_INDEX_ENV and kv.value:
+                yield ctx.finding(kv.key_range, what=f"`{_EXTRA_INDEX_ENV}`")
+    elif inst.keyword == "RUN":
+        for script in df.scripts(inst):
+            for command in script.commands:
+                yield from _extra_index_words(ctx, command)
 
 
 def _extra_index_words(ctx: Context, command: Command) -> Iterator[Finding]:
@@ -114,6 +118,7 @@ def _extra_index_words(ctx: Context, command: Command) -> Iterator[Finding]:
 # -- DF209 ----------------------------------------------------------------------------------
 
 _SEMVER_RANGE = re.compile(r"[\^~<>=*x]|\|\|")
+_TOOLS = ("cargo", "pipx", "conda", "mamba", "micromamba", "dotnet", "composer", "npx", "bunx", "uv")
 
 
 @rule(
@@ -137,9 +142,11 @@ _SEMVER_RANGE = re.compile(r"[\^~<>=*x]|\|\|")
     good="FROM rust:1.81\nRUN cargo install --locked ripgrep --version 14.1.1",
     needs_instructions=("RUN",),
     needs_text=("cargo", "pipx", "conda", "mamba", "dotnet", "composer", "npx", "bunx", "uv"),
+    each=("RUN",),
+    onbuild=True,
 )
-def tool_install_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands(("cargo", "pipx", "conda", "mamba", "micromamba", "dotnet", "composer", "npx", "bunx", "uv")):
+def tool_install_unpinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(_TOOLS, inst=inst):
         for word, name, pin in _unpinned_tools(df, command):
             yield ctx.finding(word.range, package=name, tool=_tool_label(command), pin=pin)
 
@@ -233,7 +240,8 @@ _JS_INSTALLERS = frozenset({"npm", "yarn", "pnpm", "bun"})
 
 def _dependencies_installed(df: Dockerfile, command: Command) -> bool:
     """An earlier command of the stage (or a COPY of `node_modules`) installed JS dependencies,
-    so `npx tool` may well run the project's own pinned copy."""
+    so `npx tool` may well run the project's own pinned copy. Instructions after the command's
+    are not read (DF209 checks one RUN at a time); the commands of its own RUN all count."""
     inst = command.instruction
     if inst is None:
         return True
@@ -246,11 +254,14 @@ def _dependencies_installed(df: Dockerfile, command: Command) -> bool:
             break
         if inst_before.keyword in ("COPY", "ADD") and "node_modules" in inst_before.args.text:
             return True
-    for other in df.commands(_JS_INSTALLERS, stage=stage):
-        if other is command:
-            break
-        if other.name in _JS_INSTALLERS and other.subcommand_name in (None, "install", "ci", "add"):
-            return True
+        run = inst_before.onbuild if inst_before.keyword == "ONBUILD" else inst_before
+        if run is None or run.keyword != "RUN":
+            continue
+        for other in df.commands(_JS_INSTALLERS, inst=run):
+            if other is command:
+                return False
+            if other.name in _JS_INSTALLERS and other.subcommand_name in (None, "install", "ci", "add"):
+                return True
     return False
 
 
