@@ -135,13 +135,13 @@ SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]{}~#!=]")
     "shell syntax (variables, pipes, redirections, quotes).",
     buildkit=("JSONArgsRecommended",),
     needs_instructions=("CMD", "ENTRYPOINT"),
+    each=("CMD", "ENTRYPOINT"),
 )
-def json_args_recommended(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("CMD", "ENTRYPOINT"):
-        if inst.json_args is not None or not inst.args.text.strip():
-            continue
-        fix = None
-        if not inst.json_invalid and not SHELL_SYNTAX.search(inst.args.text):
-            array = json.dumps([w.value for w in inst.words])
-            fix = Fix.unsafe("Convert to JSON (exec) form", TextEdit.replace(inst.args_range, array))
-        yield ctx.finding(inst.args_range, fix=fix, keyword=inst.keyword)
+def json_args_recommended(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.json_args is not None or not inst.args.text.strip():
+        return
+    fix = None
+    if not inst.json_invalid and not SHELL_SYNTAX.search(inst.args.text):
+        array = json.dumps([w.value for w in inst.words])
+        fix = Fix.unsafe("Convert to JSON (exec) form", TextEdit.replace(inst.args_range, array))
+    yield ctx.finding(inst.args_range, fix=fix, keyword=inst.keyword)

@@ -40,12 +40,18 @@ def git_ref(url: str) -> tuple[str, bool]:
 def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
     """ADD sources (ONBUILD ones included) with variables expanded where known."""
     for inst in df.with_onbuild("ADD"):
-        sources, _dest = copy_paths(inst)
-        for word in sources:
-            value = word.value
-            if "$" in value:
-                value = df.expand(inst, value)[0]
+        for word, value in sources_of(df, inst):
             yield inst, word, value
+
+
+def sources_of(df: Dockerfile, inst: Instruction) -> Iterator[tuple[Word, str]]:
+    """The sources of one ADD with variables expanded where known."""
+    sources, _dest = copy_paths(inst)
+    for word in sources:
+        value = word.value
+        if "$" in value:
+            value = df.expand(inst, value)[0]
+        yield word, value
 
 
 @rule(
@@ -65,10 +71,14 @@ def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
     "https://example.com/tool.tar.gz /opt/",
     history=True,
     needs_instructions=("ADD",),
+    each=("ADD",),
+    onbuild=True,
 )
-def add_remote_url_without_checksum(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst, word, value in add_sources(df):
-        if not HTTP.match(value) or GIT.match(value) or inst.flag("checksum") is not None:
+def add_remote_url_without_checksum(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.flag("checksum") is not None:
+        return
+    for word, value in sources_of(df, inst):
+        if not HTTP.match(value) or GIT.match(value):
             continue
         if COMMIT_IN_PATH.search(value.split("?", 1)[0]):
             continue  # `.../raw/<commit>/file`: the URL itself names immutable content
@@ -91,10 +101,14 @@ def add_remote_url_without_checksum(df: Dockerfile, ctx: Context) -> Iterator[Fi
     good="FROM alpine:3.20\nADD https://github.com/moby/buildkit.git#2a7d2b4f7e6d4b1c9a8f0e3d5c7b9a1e2f4d6c8b /src",
     history=True,
     needs_instructions=("ADD",),
+    each=("ADD",),
+    onbuild=True,
 )
-def add_git_ref_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst, word, value in add_sources(df):
-        if not GIT.match(value) or inst.flag("checksum") is not None:
+def add_git_ref_unpinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.flag("checksum") is not None:
+        return
+    for word, value in sources_of(df, inst):
+        if not GIT.match(value):
             continue
         ref, pinned = git_ref(value)
         if pinned:
@@ -121,14 +135,16 @@ def add_git_ref_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20\nRUN --mount=type=bind,source=rootfs.tar.gz,target=/tmp/rootfs.tar.gz \\\n"
     "    tar -xzf /tmp/rootfs.tar.gz -C /",
     needs_instructions=("ADD",),
+    each=("ADD",),
+    onbuild=True,
 )
-def add_local_archive(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def add_local_archive(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     from docklint.rules.instructions import is_archive, is_url
 
-    for inst, word, value in add_sources(df):
+    unpack = inst.flag("unpack")
+    if unpack is not None and (unpack.value or "true").lower() == "true":
+        return
+    for word, value in sources_of(df, inst):
         if is_url(value) or GIT.match(value) or not is_archive(value):
-            continue
-        unpack = inst.flag("unpack")
-        if unpack is not None and (unpack.value or "true").lower() == "true":
             continue
         yield ctx.finding(word.range, source=word.value)
