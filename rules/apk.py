@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.packages import PackageSpec, installs
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.package_common import APK_CACHE, cache_mounted, removes_path, unpinned_words
@@ -29,9 +30,11 @@ APK_CACHE_LINK = "/etc/apk/cache"
     good="FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r2",
     needs_instructions=("RUN",),
     needs_text=("apk",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apk_pin_versions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("apk", subcommand="add"):
+def apk_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("apk", subcommand="add", inst=inst):
         install = installs(command)
         if install is None:
             continue
@@ -64,13 +67,15 @@ def _apk_unpinned(spec: PackageSpec) -> bool:
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("apk",),
+    each=("RUN",),
+    onbuild=True,
 )
-def apk_add_no_cache(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands("apk", subcommand="add"):
+def apk_add_no_cache(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands("apk", subcommand="add", inst=inst):
         if command.has_flag("--no-cache", "--no-network"):
             continue  # `--no-network` installs from what is already there: nothing is fetched
-        script, inst = command.script, command.instruction
-        if script is None or inst is None or cache_mounted(script, APK_CACHE, APK_CACHE_LINK):
+        script = command.script
+        if script is None or command.instruction is None or cache_mounted(script, APK_CACHE, APK_CACHE_LINK):
             continue
         commands = run_commands(df, inst)
         later = commands[order(command, commands) + 1 :]

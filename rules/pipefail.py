@@ -6,8 +6,8 @@ import posixpath
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, iter_with_onbuild
-from docklint.model.nodes import Stage
+from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction, Stage
 from docklint.model.shell import Command, Script
 from docklint.rule import Context, Finding, Fix, Range, Severity, TextEdit, rule
 
@@ -163,15 +163,14 @@ def pipefail_fix(df: Dockerfile, script: Script) -> Fix | None:
     "leading `set` or prefixes `set -o pipefail && `.",
     needs_instructions=("RUN",),
     needs_text=("|",),
+    each=("RUN",),
+    onbuild=True,
 )
-def pipefail_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword != "RUN":
+def pipefail_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for script in df.scripts(inst):
+        if script.shell != "posix" or not script.analysed:
             continue
-        for script in df.scripts(inst):
-            if script.shell != "posix" or not script.analysed:
-                continue
-            pipe = unguarded_pipe(script)
-            if pipe is not None:
-                yield ctx.finding(pipe, fix=pipefail_fix(df, script))
-                break
+        pipe = unguarded_pipe(script)
+        if pipe is not None:
+            yield ctx.finding(pipe, fix=pipefail_fix(df, script))
+            return

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, copy_paths, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile, copy_paths
+from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
@@ -35,24 +36,25 @@ _NOPASSWD = re.compile(r"\bNOPASSWD\s*:")
     tags=("root",),
     needs_instructions=("RUN", "COPY", "ADD"),
     needs_text=("NOPASSWD", "sudo", "wheel", "admin"),
+    each=("RUN", "COPY", "ADD"),
+    onbuild=True,
 )
-def passwordless_sudo(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def passwordless_sudo(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
-    for command in df.commands():
+    for command in df.commands(inst=inst):
         for rng, what in _sudoers_lines(command):
             found.append(ctx.finding(rng, what=what))
         group = _admin_group(command)
         if group is not None:
             word, name = group
             found.append(ctx.finding(word.range, what=f"`{command.name}` adds a user to the `{name}` group"))
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword in ("COPY", "ADD") and inst.heredocs:
-            _sources, dest = copy_paths(inst)
-            if dest is not None and "sudoers" in dest.value:
-                for heredoc in inst.heredocs:
-                    for match in _NOPASSWD.finditer(heredoc.body.text):
-                        rng = heredoc.body.range(match.start(), match.start() + len("NOPASSWD"))
-                        found.append(ctx.finding(rng, what="`NOPASSWD` in sudoers lets the user run sudo without a password"))
+    if inst.keyword in ("COPY", "ADD") and inst.heredocs:
+        _sources, dest = copy_paths(inst)
+        if dest is not None and "sudoers" in dest.value:
+            for heredoc in inst.heredocs:
+                for match in _NOPASSWD.finditer(heredoc.body.text):
+                    rng = heredoc.body.range(match.start(), match.start() + len("NOPASSWD"))
+                    found.append(ctx.finding(rng, what="`NOPASSWD` in sudoers lets the user run sudo without a password"))
     yield from sorted(found, key=lambda f: f.range.start)
 
 
