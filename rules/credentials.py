@@ -15,7 +15,6 @@ from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.command_flow import SecretSource, run_commands, script_mounts, secret_sources
-from docklint.rules.run_edits import run_instructions
 
 # Login commands and the options that carry the password or token on the command line.
 LOGIN_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -53,21 +52,22 @@ _PLACEHOLDER = re.compile(r"^(?:<[^>]*>|\*+|x+|\.\.\.|)$", re.I)
     history=True,
     tags=("secret",),
     needs_instructions=("RUN",),
+    each=("RUN",),
+    onbuild=True,
 )
-def credential_setup_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in run_instructions(df):
-        secrets = secret_sources(script_mounts(df, inst))
-        for command in run_commands(df, inst):
-            if command.name not in _CREDENTIAL_TOOLS and command.tool not in _CREDENTIAL_TOOLS:
-                continue
-            for word, what in _credential_words(command):
-                if not _from_secret(df, inst, word, secrets) and not _PLACEHOLDER.match(word.value):
-                    if what.startswith("`gcloud"):
-                        where = "the key must be stored in the image, where anyone who pulls it can read it"
-                        yield ctx.finding(word.range, what=f"{what} reads a key file", where=where)
-                    else:
-                        where = "the image history keeps it"
-                        yield ctx.finding(word.range, what=f"{what} passes a credential on the command line", where=where)
+def credential_setup_in_run(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    secrets = secret_sources(script_mounts(df, inst))
+    for command in run_commands(df, inst):
+        if command.name not in _CREDENTIAL_TOOLS and command.tool not in _CREDENTIAL_TOOLS:
+            continue
+        for word, what in _credential_words(command):
+            if not _from_secret(df, inst, word, secrets) and not _PLACEHOLDER.match(word.value):
+                if what.startswith("`gcloud"):
+                    where = "the key must be stored in the image, where anyone who pulls it can read it"
+                    yield ctx.finding(word.range, what=f"{what} reads a key file", where=where)
+                else:
+                    where = "the image history keeps it"
+                    yield ctx.finding(word.range, what=f"{what} passes a credential on the command line", where=where)
 
 
 def _from_secret(df: Dockerfile, inst: Instruction, word: ShellWord, secrets: SecretSource) -> bool:
@@ -187,9 +187,11 @@ _RANDOM = re.compile(r"openssl\s+rand|/dev/u?random|\$RANDOM|\bpwgen\b|\bmkpassw
     history=True,
     tags=("secret",),
     needs_instructions=("RUN",),
+    each=("RUN",),
+    onbuild=True,
 )
-def password_set_in_run(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands({"chpasswd", "passwd", "usermod", "useradd"}):
+def password_set_in_run(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands({"chpasswd", "passwd", "usermod", "useradd"}, inst=inst):
         found = _password_change(command)
         if found is not None:
             rng, what, consequence = found
@@ -253,18 +255,19 @@ _DISCARD = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/f
     good="FROM node:22\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
     tags=("secret",),
     needs_instructions=("RUN",),
+    each=("RUN",),
+    onbuild=True,
 )
-def secret_mount_persisted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in run_instructions(df):
-        secrets = secret_sources(script_mounts(df, inst))
-        if not secrets:
-            continue
-        commands = run_commands(df, inst)
-        for index, command in enumerate(commands):
-            for dest in _persisted(command, secrets):
-                if not _discarded(dest) and not _removed(dest, command, commands[index + 1 :]):
-                    yield ctx.finding(command.range, what=command.name, dest=dest)
-                    break
+def secret_mount_persisted(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    secrets = secret_sources(script_mounts(df, inst))
+    if not secrets:
+        return
+    commands = run_commands(df, inst)
+    for index, command in enumerate(commands):
+        for dest in _persisted(command, secrets):
+            if not _discarded(dest) and not _removed(dest, command, commands[index + 1 :]):
+                yield ctx.finding(command.range, what=command.name, dest=dest)
+                break
 
 
 def _persisted(command: Command, secrets: SecretSource) -> Iterator[str]:

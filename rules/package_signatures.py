@@ -62,9 +62,11 @@ _APK_INSTALLING = frozenset({"add", "fix", "upgrade", "del"})
     history=True,
     needs_instructions=("RUN",),
     needs_text=("apk", "apt", "yum", "dnf", "zypp", "rpm", ".repo", ".list", ".sources"),
+    each=("RUN",),
+    onbuild=True,
 )
-def package_signature_check_disabled(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands():
+def package_signature_check_disabled(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(inst=inst):
         for hit in _unsigned(df, command):
             fix = Fix.unsafe(f"Remove `{hit.setting}`", hit.edit) if hit.edit is not None else None
             yield ctx.finding(hit.range, fix=fix, setting=hit.setting, tool=hit.tool)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, ShellFlag
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -87,9 +88,11 @@ _RC_FILES = {".curlrc": re.compile(r"(?m)^\s*(?:-k|--insecure|insecure)\s*$"),
     history=True,
     needs_instructions=("RUN",),
     needs_text=("curl", "wget", "helm", "aria2c"),
+    each=("RUN",),
+    onbuild=True,
 )
-def insecure_download_flag(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands():
+def insecure_download_flag(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(inst=inst):
         for hit in _insecure_download(df, command):
             fix = Fix.unsafe(f"Remove `{hit.setting}`", hit.edit) if hit.edit is not None else None
             yield ctx.finding(hit.range, fix=fix, setting=hit.setting, tool=hit.tool)
@@ -159,9 +162,11 @@ CONFIG_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     history=True,
     needs_instructions=("RUN",),
     needs_text=("pip", "npm", "yarn", "git", "yum", "dnf", "apt", "conda", "composer", ".repo"),
+    each=("RUN",),
+    onbuild=True,
 )
-def package_manager_tls_disabled(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands():
+def package_manager_tls_disabled(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(inst=inst):
         if command.name not in _TLS_TOOLS and command.tool not in _TLS_TOOLS:
             continue
         for hit in _tls_settings(df, command):
