@@ -139,21 +139,22 @@ class ModeChange:
     command: str
 
 
-def mode_changes(df: Dockerfile) -> Iterator[ModeChange]:
-    """Every mode change in RUN commands and COPY/ADD `--chmod`, in file order."""
+def mode_changes(df: Dockerfile, inst: Instruction | None = None) -> Iterator[ModeChange]:
+    """Every mode change in RUN commands and COPY/ADD `--chmod`, in file order; with `inst`,
+    those of that one instruction (for per-instruction rules)."""
     found: list[ModeChange] = []
-    for command in df.commands({"chmod", "mkdir", "install"}):
+    for command in df.commands({"chmod", "mkdir", "install"}, inst=inst):
         change = _command_mode(command)
         if change is not None:
             found.append(change)
-    for inst in iter_with_onbuild(df.instructions):
-        flag = inst.flag("chmod") if inst.keyword in ("COPY", "ADD") else None
+    for other in iter_with_onbuild(df.instructions) if inst is None else (inst,):
+        flag = other.flag("chmod") if other.keyword in ("COPY", "ADD") else None
         if flag is not None and flag.value and flag.value_range is not None:
             mode = read_mode(flag.value)
             if mode is not None:
-                _sources, dest = copy_paths(inst)
+                _sources, dest = copy_paths(other)
                 paths = (dest.value,) if dest is not None else ()
-                found.append(ModeChange(mode, flag.value, flag.value_range, paths, False, inst.keyword))
+                found.append(ModeChange(mode, flag.value, flag.value_range, paths, False, other.keyword))
     yield from sorted(found, key=lambda c: c.range.start)
 
 
@@ -266,9 +267,11 @@ def _paths_text(paths: tuple[str, ...]) -> str:
     history=True,
     needs_instructions=("RUN", "COPY", "ADD"),
     needs_text=("hm", "hM", "Hm", "HM", "mkdir", "install"),  # `chmod`, and COPY `--chmod` read in any case
+    each=("RUN", "COPY", "ADD"),
+    onbuild=True,
 )
-def world_writable_permissions(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for change in mode_changes(df):
+def world_writable_permissions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for change in mode_changes(df, inst):
         if change.mode.world_write and not change.mode.sticky:
             yield ctx.finding(change.range, mode=_mode_text(change), where=_where(change))
 
@@ -305,17 +308,19 @@ def _mode_text(change: ModeChange) -> str:
     tags=("root",),
     needs_instructions=("RUN", "COPY", "ADD"),
     needs_text=("hm", "hM", "Hm", "HM", "mkdir", "install", "setcap"),  # as DF123, and `setcap`
+    each=("RUN", "COPY", "ADD"),
+    onbuild=True,
 )
-def privileged_file_mode(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def privileged_file_mode(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
-    for change in mode_changes(df):
+    for change in mode_changes(df, inst):
         mode = change.mode
         if mode.setuid or (mode.setgid and not change.directories and _program_path(change.paths)):
             bit = "setuid" if mode.setuid else "setgid"
             owner = "owner" if mode.setuid else "group"
             found.append(ctx.finding(change.range, what=_mode_text(change), effect=f"sets the {bit} bit on",
                                      where=_where(change), instead=f"drop the bit, or grant what the program needs when the container starts (it runs as the file's {owner})"))  # fmt: skip
-    for command in df.commands("setcap"):
+    for command in df.commands("setcap", inst=inst):
         grant = _capability_grant(command)
         if grant is not None:
             word, paths = grant

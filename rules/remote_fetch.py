@@ -7,8 +7,8 @@ import posixpath
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile
-from docklint.model.nodes import Instruction
+from docklint.model.dockerfile import Dockerfile, copy_paths
+from docklint.model.nodes import Instruction, Word
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
@@ -52,9 +52,11 @@ from docklint.rules.run_edits import run_instructions
     history=True,
     needs_instructions=("RUN",),
     needs_text=("curl", "wget"),
+    each=("RUN",),
+    onbuild=True,
 )
-def curl_pipe_shell(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for command in df.commands(DOWNLOADERS):
+def curl_pipe_shell(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for command in df.commands(DOWNLOADERS, inst=inst):
         fetched = download(command)
         if fetched is None or not fetched.to_stdout:
             continue
@@ -286,15 +288,17 @@ CONFIG_KEYS = re.compile(r"(?i)^(?:global\.)?(?:index-url|extra-index-url|regist
     history=True,
     needs_instructions=("RUN", "ADD"),
     needs_text=("tp", "tP", "Tp", "TP"),  # `http://` in any case
+    each=("RUN", "ADD"),
+    onbuild=True,
 )
-def insecure_http_fetch(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    from docklint.rules.base_images.remote import add_sources
-
+def insecure_http_fetch(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     found: list[Finding] = []
-    for inst, source, value in add_sources(df):
-        if plain_http(value) and inst.flag("checksum") is None:
-            found.append(ctx.finding(source.range, url=_short(source.value)))  # ADD http://
-    for inst in run_instructions(df):
+    if inst.keyword == "ADD":
+        if inst.flag("checksum") is None:
+            for source, value in _add_sources(df, inst):
+                if plain_http(value):
+                    found.append(ctx.finding(source.range, url=_short(source.value)))  # ADD http://
+    else:
         commands = run_commands(df, inst)
         checked = any(verifies(c) for c in commands)
         for command in commands:
@@ -309,6 +313,14 @@ def insecure_http_fetch(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
         if finding.range not in seen:
             seen.add(finding.range)
             yield finding
+
+
+def _add_sources(df: Dockerfile, inst: Instruction) -> Iterator[tuple[Word, str]]:
+    """The sources of one ADD with variables expanded where known (as `add_sources` of
+    `rules/base_images/remote.py` gives them for every ADD)."""
+    sources, _dest = copy_paths(inst)
+    for word in sources:
+        yield word, df.expand(inst, word.value)[0] if "$" in word.value else word.value
 
 
 def _plain_urls(value: str, inside: bool) -> list[str]:
