@@ -67,17 +67,16 @@ def is_secret_name(name: str) -> bool:
     buildkit=("SecretsUsedInArgOrEnv",),
     tags=("secret",),
     needs_instructions=("ARG", "ENV"),
+    each=("ARG", "ENV"),
+    onbuild=True,
 )
-def secrets_used_in_arg_or_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword not in ("ARG", "ENV"):
+def secrets_used_in_arg_or_env(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    for kv in df.key_values(inst):
+        if not is_secret_name(kv.key):
             continue
-        for kv in df.key_values(inst):
-            if not is_secret_name(kv.key):
-                continue
-            if kv.value is not None and NON_SECRET_VALUE.match(kv.value.strip()):
-                continue  # a file location or a switch, not the secret itself
-            yield ctx.finding(kv.key_range, name=kv.key, keyword=inst.keyword, id=kv.key.lower())
+        if kv.value is not None and NON_SECRET_VALUE.match(kv.value.strip()):
+            continue  # a file location or a switch, not the secret itself
+        yield ctx.finding(kv.key_range, name=kv.key, keyword=inst.keyword, id=kv.key.lower())
 
 
 # -- literal secret values ------------------------------------------------------------------
@@ -227,29 +226,28 @@ def tls_off(kv: KeyValue) -> bool:
     "the CA certificate is installed.",
     history=True,
     needs_instructions=("ENV", "ARG", "RUN"),
+    each=("ENV", "ARG", "RUN"),
+    onbuild=True,
 )
-def tls_verify_disabled_env(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    found: list[Finding] = []
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.keyword not in ("ENV", "ARG"):
+def tls_verify_disabled_env(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.keyword == "RUN":
+        yield from sorted(_shell_assignments(df, inst, ctx), key=lambda f: f.range.start)
+        return
+    pairs = df.key_values(inst)
+    for kv in pairs:
+        if not tls_off(kv):
             continue
-        pairs = df.key_values(inst)
-        for kv in pairs:
-            if not tls_off(kv):
-                continue
-            fix = Fix.unsafe(f"Remove `{kv.key}`", _remove_pair(inst, pairs, kv))
-            found.append(ctx.finding(kv.range, fix=fix, name=kv.key, value=kv.value, tool=_tool(kv.key)))
-    found.extend(_shell_assignments(df, ctx))
-    yield from sorted(found, key=lambda f: f.range.start)
+        fix = Fix.unsafe(f"Remove `{kv.key}`", _remove_pair(inst, pairs, kv))
+        yield ctx.finding(kv.range, fix=fix, name=kv.key, value=kv.value, tool=_tool(kv.key))
 
 
 EXPORTERS = frozenset({"export", "declare", "typeset"})
 
 
-def _shell_assignments(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    """`export NODE_TLS_REJECT_UNAUTHORIZED=0`, `GIT_SSL_NO_VERIFY=1 git clone ...` in RUN."""
+def _shell_assignments(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    """`export NODE_TLS_REJECT_UNAUTHORIZED=0`, `GIT_SSL_NO_VERIFY=1 git clone ...` in one RUN."""
     seen: set[Range] = set()
-    for command in df.commands():
+    for command in df.commands(inst=inst):
         words = list(command.assignments)
         if command.name in EXPORTERS:
             words.extend(w for w in command.args if "=" in w.value)

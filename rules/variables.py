@@ -280,24 +280,24 @@ def _redeclare(df: Dockerfile, stage: Stage, name: str) -> Fix:
     good="FROM alpine:3.20\nENV APP_HOME=/srv/app\nENV APP_BIN=$APP_HOME/bin",
     needs_instructions=("ENV",),
     needs_text=("$",),
+    each=("ENV",),
 )
-def env_self_reference(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in df.of("ENV"):
-        pairs = df.key_values(inst)
-        if len(pairs) < 2:
+def env_self_reference(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    pairs = df.key_values(inst)
+    if len(pairs) < 2:
+        return
+    scope = df.scope(inst)
+    keys = {kv.key for kv in pairs}
+    for index, pair in enumerate(pairs):
+        if pair.value_range is None:
             continue
-        scope = df.scope(inst)
-        keys = {kv.key for kv in pairs}
-        for index, pair in enumerate(pairs):
-            if pair.value_range is None:
+        raw = df.source.slice(pair.value_range)
+        base = df.source.offset(pair.value_range.start)
+        for ref in references(raw, df.escape):
+            if ref.name not in keys or ref.name in scope or pairs_key_index(pairs, ref.name) == index:
                 continue
-            raw = df.source.slice(pair.value_range)
-            base = df.source.offset(pair.value_range.start)
-            for ref in references(raw, df.escape):
-                if ref.name not in keys or ref.name in scope or pairs_key_index(pairs, ref.name) == index:
-                    continue
-                rng = Range(df.source.pos(base + ref.start), df.source.pos(base + ref.end))
-                yield ctx.finding(rng, name=ref.name)
+            rng = Range(df.source.pos(base + ref.start), df.source.pos(base + ref.end))
+            yield ctx.finding(rng, name=ref.name)
 
 
 def pairs_key_index(pairs: list[KeyValue], name: str) -> int:
