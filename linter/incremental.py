@@ -3,9 +3,10 @@
 In an editor, one edit changes one place of a document and the server lints the whole text
 again. Most rules look at one instruction at a time (`Rule.each`), and what they find on an
 instruction depends only on that instruction, the ones before it, the parser directives, the
-path and the config. So the findings of those rules are kept per instruction, under a key that
-names exactly that: an id for the file's prefix up to and including the instruction, the rules
-run and the config. After an edit, the instructions above it have the same prefix and keep their
+path and the config (and on facts about the rest of the file a rule declares, `Rule.given`).
+So the findings of those rules are kept per instruction, under a key that names exactly that:
+an id for the file's prefix up to and including the instruction, the rules run, the config and
+the values of those facts. After an edit, the instructions above it have the same prefix and keep their
 findings; those from the edit on are checked again. Work done is proportional to what follows
 the edit, and an edit at the end of a long file checks one instruction.
 
@@ -121,11 +122,15 @@ def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: 
             by_keyword.setdefault(keyword, []).append((rule, ctx))
             if rule.onbuild:
                 onbuild.setdefault(keyword, []).append((rule, ctx))
+    facts = tuple(dict.fromkeys(fact for rule in rules for fact in rule.given))
     findings: list[Finding] = []
     crashed: dict[str, tuple[Rule, str]] = {}
     by_code = {r.code: r for r in rules}
     for inst, prefix in zip(df.instructions, prefix_ids(df)):
-        key = (prefix, rule_set, id(config))
+        if facts:
+            key: tuple[Any, ...] = (prefix, rule_set, id(config), tuple([fact(df, inst) for fact in facts]))
+        else:
+            key = (prefix, rule_set, id(config))
         kept = _RESULTS.get(key)
         if kept is None or kept.config is not config:
             kept = _check(df, inst, by_keyword, onbuild, config)

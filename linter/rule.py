@@ -174,6 +174,11 @@ class Rule:
     # (`incremental.py`); tests/test_incremental.py checks the contract on the whole corpus.
     each: tuple[str, ...] = ()
     onbuild: bool = False
+    # Facts about the rest of the file a per-instruction rule may also depend on: functions
+    # `fact(df, inst) -> hashable` (whether the instruction's stage ships in the final image).
+    # Their values join the key findings are kept under, so they are checked again when one
+    # changes; the contract test compares only instructions whose facts a cut leaves alone.
+    given: tuple[Callable[[Any, Any], Any], ...] = ()
 
     def run(self, model: Any, ctx: Context) -> Iterable[Finding]:
         """The rule's findings on a whole model (a per-instruction rule's on every instruction)."""
@@ -233,6 +238,7 @@ def rule(
     needs_text: tuple[str, ...] = (),
     each: tuple[str, ...] = (),
     onbuild: bool = False,
+    given: tuple[Callable[[Any, Any], Any], ...] = (),
 ) -> Callable[[Any], Any]:
     """Declare a rule: the decorated check gets a `__dlint_rule__` the registry collects.
 
@@ -240,8 +246,8 @@ def rule(
     the rule can only fire when the file holds one of those instructions."""
     if kind not in KINDS:
         raise ValueError(f"unknown rule kind {kind!r}")
-    if onbuild and not each:
-        raise ValueError("onbuild= applies to per-instruction rules (each=)")
+    if (onbuild or given) and not each:
+        raise ValueError("onbuild= and given= apply to per-instruction rules (each=)")
     if each and not needs_instructions:
         needs_instructions = each  # ONBUILD bodies count: the gate reads them too
 
@@ -269,6 +275,7 @@ def rule(
             module=check.__module__,
             each=each,
             onbuild=onbuild,
+            given=given,
         )
         return check
 

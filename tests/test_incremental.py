@@ -47,15 +47,18 @@ def _view(finding: Finding) -> tuple[Any, ...]:
     return (finding.code, finding.range, finding.message, (fix.title, fix.edits, fix.safety) if fix else None)
 
 
-def _by_instruction(df: Dockerfile, rules: list[Rule], upto: int) -> dict[int, list[tuple[Any, ...]]]:
-    """Findings of each rule on each top-level instruction up to index `upto`, by index."""
-    found: dict[int, list[tuple[Any, ...]]] = {}
+def _by_instruction(df: Dockerfile, rules: list[Rule], upto: int) -> dict[tuple[int, str], tuple[Any, list[Any]]]:
+    """Findings of each rule on each top-level instruction up to index `upto`, by (index, rule),
+    with the values of the facts the rule is given (`Rule.given`) for that instruction."""
+    found: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
     for each in rules:
         ctx = Context(each, EVERY_RULE.severity_of(each), EVERY_RULE, df.path, EVERY_RULE.options_for(each))
         for inst in each.instructions_of(df):
             top = inst.parent if inst.parent is not None else inst
             if top.index <= upto:
-                found.setdefault(top.index, []).extend(_view(f) for f in each.check(df, inst, ctx))
+                facts = tuple(fact(df, top) for fact in each.given)
+                entry = found.setdefault((top.index, each.code), (facts, []))
+                entry[1].extend(_view(f) for f in each.check(df, inst, ctx))
     return found
 
 
@@ -76,9 +79,11 @@ def _contract_breaks(text: str, name: str, rules: list[Rule], rng: random.Random
         if len(prefix.instructions) != cut + 1:
             continue  # the cut changed how the last instruction parses (an open heredoc)
         before, after = _by_instruction(whole, rules, cut), _by_instruction(prefix, rules, cut)
-        if before != after:
-            diff = {i: (before.get(i), after.get(i)) for i in set(before) | set(after) if before.get(i) != after.get(i)}
-            broken.append(f"{name} cut after instruction {cut}: {diff}")
+        # Where the cut changed a fact a rule is given, the rule may find otherwise: skip those.
+        same = {k for k in before.keys() & after.keys() if before[k][0] == after[k][0]}
+        diff = {k: (before[k][1], after[k][1]) for k in same if before[k][1] != after[k][1]}
+        if diff or before.keys() != after.keys():
+            broken.append(f"{name} cut after instruction {cut}: {diff or sorted(before.keys() ^ after.keys())}")
     return broken
 
 
