@@ -7,8 +7,8 @@ import posixpath
 import re
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, copy_paths
-from docklint.model.nodes import Instruction, Word
+from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
@@ -292,10 +292,12 @@ CONFIG_KEYS = re.compile(r"(?i)^(?:global\.)?(?:index-url|extra-index-url|regist
     onbuild=True,
 )
 def insecure_http_fetch(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    from docklint.rules.base_images.remote import sources_of
+
     found: list[Finding] = []
     if inst.keyword == "ADD":
         if inst.flag("checksum") is None:
-            for source, value in _add_sources(df, inst):
+            for source, value in sources_of(df, inst):
                 if plain_http(value):
                     found.append(ctx.finding(source.range, url=_short(source.value)))  # ADD http://
     else:
@@ -313,14 +315,6 @@ def insecure_http_fetch(df: Dockerfile, inst: Instruction, ctx: Context) -> Iter
         if finding.range not in seen:
             seen.add(finding.range)
             yield finding
-
-
-def _add_sources(df: Dockerfile, inst: Instruction) -> Iterator[tuple[Word, str]]:
-    """The sources of one ADD with variables expanded where known (as `add_sources` of
-    `rules/base_images/remote.py` gives them for every ADD)."""
-    sources, _dest = copy_paths(inst)
-    for word in sources:
-        yield word, df.expand(inst, word.value)[0] if "$" in word.value else word.value
 
 
 def _plain_urls(value: str, inside: bool) -> list[str]:
