@@ -14,10 +14,9 @@ from docklint.rules.run_edits import (
     append_command,
     command_range,
     earlier_runs,
+    in_image,
     insert_flag,
-    reaches_image,
     run_commands,
-    run_instructions,
 )
 from docklint.rules.package_common import (
     APT_LISTS,
@@ -115,23 +114,25 @@ def apt_get_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Ite
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("apt",),
+    each=("RUN",),
+    onbuild=True,
+    given=(in_image,),
 )
-def apt_lists_not_deleted(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in run_instructions(df):
-        if not reaches_image(df, df.stage_of(inst.parent or inst)):
-            continue
-        commands = run_commands(df, inst)
-        updates = [i for i, c in enumerate(commands) if is_apt_update(c)]
-        if not updates or any(cache_mounted(s, APT_LISTS) for s in df.scripts(inst)):
-            continue
-        last = updates[-1]
-        if any(_cleans_lists(c) for c in commands[last + 1 :]):
-            continue
-        first = commands[updates[0]]
-        script = commands[last].script
-        edit = append_command(df, script, LISTS_CLEANUP) if script is not None else None
-        fix = Fix.safe("Remove the apt lists in the same RUN", edit) if edit else None
-        yield ctx.finding(command_range(first), fix=fix, command=f"{first.name} update")
+def apt_lists_not_deleted(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if not in_image(df, inst):
+        return
+    commands = run_commands(df, inst)
+    updates = [i for i, c in enumerate(commands) if is_apt_update(c)]
+    if not updates or any(cache_mounted(s, APT_LISTS) for s in df.scripts(inst)):
+        return
+    last = updates[-1]
+    if any(_cleans_lists(c) for c in commands[last + 1 :]):
+        return
+    first = commands[updates[0]]
+    script = commands[last].script
+    edit = append_command(df, script, LISTS_CLEANUP) if script is not None else None
+    fix = Fix.safe("Remove the apt lists in the same RUN", edit) if edit else None
+    yield ctx.finding(command_range(first), fix=fix, command=f"{first.name} update")
 
 
 def _cleans_lists(command: Command) -> bool:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.model.shell import Command, Script
 from docklint.rule import Context, Finding, Severity, rule
-from docklint.rules.bloat import shipped_runs
 from docklint.rules.package_common import covers, normalize
-from docklint.rules.run_edits import command_range, order, run_commands
+from docklint.rules.run_edits import command_range, order, run_commands, ships
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +132,28 @@ _NAMES = frozenset({"go", "cargo", "mvn", "mvnw", "gradle", "gradlew", "composer
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("go", "cargo", "mvn", "gradle", "composer", "poetry", "pipenv", "bundle"),
+    each=("RUN",),
+    given=(ships,),
 )
-def build_cache_in_layer(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in shipped_runs(df):
-        commands = run_commands(df, inst)
-        reported: set[str] = set()
-        for command in commands:
-            if command.name not in _NAMES:
+def build_cache_in_layer(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if not ships(df, inst):
+        return
+    commands = run_commands(df, inst)
+    reported: set[str] = set()
+    for command in commands:
+        if command.name not in _NAMES:
+            continue
+        for cache in CACHES:
+            if cache.label in reported or not cache.runs(command):
                 continue
-            for cache in CACHES:
-                if cache.label in reported or not cache.runs(command):
-                    continue
-                env = _env(df, command, commands)
-                paths = tuple(normalize(p) for p in cache.paths(env))
-                if any("$" in p for p in paths):
-                    continue  # the cache was moved to a folder set at build time (`$(mktemp -d)`)
-                if cache.off(command, env) or _kept_out(df, command, commands, cache, paths):
-                    continue
-                reported.add(cache.label)
-                yield ctx.finding(command_range(command), command=_label(command), what=cache.label, path=paths[0])
+            env = _env(df, command, commands)
+            paths = tuple(normalize(p) for p in cache.paths(env))
+            if any("$" in p for p in paths):
+                continue  # the cache was moved to a folder set at build time (`$(mktemp -d)`)
+            if cache.off(command, env) or _kept_out(df, command, commands, cache, paths):
+                continue
+            reported.add(cache.label)
+            yield ctx.finding(command_range(command), command=_label(command), what=cache.label, path=paths[0])
 
 
 def _deletes_gem_cache(command: Command) -> bool:

@@ -11,7 +11,7 @@ from docklint.model.packages import PackageSpec, installs
 from docklint.model.shell import Command, ShellWord
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.package_common import PIP_CACHE, covers, normalize, removes, unpinned_words
-from docklint.rules.run_edits import append_command, command_range, insert_flag, order, reaches_image, run_commands
+from docklint.rules.run_edits import append_command, command_range, in_image, insert_flag, order, run_commands
 
 # Go module queries that name a moving target rather than a version.
 _GO_MOVING = frozenset({"latest", "upgrade", "patch", "master", "main", "HEAD"})
@@ -207,29 +207,31 @@ def gem_pin_versions(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterato
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("yarn",),
+    each=("RUN",),
+    onbuild=True,
+    given=(in_image,),
 )
-def yarn_cache_clean_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    reported: set[int] = set()
-    for command in df.commands("yarn"):
+def yarn_cache_clean_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if not in_image(df, inst):
+        return  # as hadolint: a builder stage's cache never reaches the image
+    for command in df.commands("yarn", inst=inst):
         if command.name != "yarn" or (command.subcommand_name not in (None, "install")):
             continue
         if command.subcommand is None and command.has_flag("--version", "-v", "--help", "-h"):
             continue  # bare `yarn` installs, but `yarn --version` only prints
-        inst, script = command.instruction, command.script
-        if inst is None or script is None or id(inst) in reported:
+        script = command.script
+        if command.instruction is None or script is None:
             continue
-        if not reaches_image(df, df.stage_of(inst.parent or inst)):
-            continue  # as hadolint: a builder stage's cache never reaches the image
         if any("yarn" in m.target for m in script.mounts if m.target):
             continue
         commands = run_commands(df, inst)
         if any(_clears_yarn_cache(c) for c in commands[order(command, commands) + 1 :]):
             continue
-        reported.add(id(inst))
         edit = append_command(df, script, "yarn cache clean")
         fix = Fix.safe("Run `yarn cache clean` in the same RUN", edit) if edit else None
         name = "yarn install" if command.subcommand is not None else "yarn"
         yield ctx.finding(command_range(command), fix=fix, command=name)
+        return  # one finding per RUN
 
 
 def _clears_yarn_cache(command: Command) -> bool:

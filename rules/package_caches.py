@@ -11,7 +11,7 @@ from docklint.model.nodes import Instruction
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Fix, Severity, rule
 from docklint.rules.package_common import NPM_CACHE, cache_mounted, covers, normalize, removes
-from docklint.rules.run_edits import append_command, command_range, earlier_runs, insert_flag, order, run_commands, shipped_runs
+from docklint.rules.run_edits import append_command, command_range, earlier_runs, insert_flag, order, run_commands, ships
 from docklint.rules.stage_refs import root_base
 
 # -- DF305 ----------------------------------------------------------------------------------
@@ -38,22 +38,25 @@ from docklint.rules.stage_refs import root_base
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("npm",),
+    each=("RUN",),
+    given=(ships,),
 )
-def npm_cache_not_cleaned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in shipped_runs(df):
-        commands = run_commands(df, inst)
-        for command in commands:
-            if command.name != "npm" or command.subcommand_name not in ("install", "ci"):
-                continue
-            if _npm_cache_elsewhere(df, command) or _npm_cache_mounted(command):
-                break
-            if any(_clears_npm_cache(c) for c in commands[order(command, commands) + 1 :]):
-                break
-            script = command.script
-            edit = append_command(df, script, "npm cache clean --force") if script is not None else None
-            fix = Fix.safe("Run `npm cache clean --force` in the same RUN", edit) if edit else None
-            yield ctx.finding(command_range(command), fix=fix, command=f"npm {command.subcommand_name}")
+def npm_cache_not_cleaned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if not ships(df, inst):
+        return
+    commands = run_commands(df, inst)
+    for command in commands:
+        if command.name != "npm" or command.subcommand_name not in ("install", "ci"):
+            continue
+        if _npm_cache_elsewhere(df, command) or _npm_cache_mounted(command):
             break
+        if any(_clears_npm_cache(c) for c in commands[order(command, commands) + 1 :]):
+            break
+        script = command.script
+        edit = append_command(df, script, "npm cache clean --force") if script is not None else None
+        fix = Fix.safe("Run `npm cache clean --force` in the same RUN", edit) if edit else None
+        yield ctx.finding(command_range(command), fix=fix, command=f"npm {command.subcommand_name}")
+        break
 
 
 def _npm_cache_elsewhere(df: Dockerfile, command: Command) -> bool:
@@ -106,23 +109,26 @@ _CONDA_ACTIONS = frozenset({"install", "create", "update", "upgrade"})
     tags=("bloat",),
     needs_instructions=("RUN",),
     needs_text=("conda", "mamba"),
+    each=("RUN",),
+    given=(ships,),
 )
-def conda_cache_not_cleaned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for inst in shipped_runs(df):
-        commands = run_commands(df, inst)
-        for command in commands:
-            if command.name not in _CONDA or not _conda_installs(command):
-                continue
-            script = command.script
-            if script is None or any(m.target and "pkgs" in m.target for m in script.mounts if m.type == "cache"):
-                break
-            if any(_cleans_conda(c) for c in commands[order(command, commands) + 1 :]):
-                break
-            clean = "micromamba clean --all --yes" if command.name == "micromamba" else f"{command.name} clean -afy"
-            edit = append_command(df, script, clean)
-            fix = Fix.safe(f"Run `{clean}` in the same RUN", edit) if edit else None
-            yield ctx.finding(command_range(command), fix=fix, command=_label(command), clean=clean)
+def conda_cache_not_cleaned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if not ships(df, inst):
+        return
+    commands = run_commands(df, inst)
+    for command in commands:
+        if command.name not in _CONDA or not _conda_installs(command):
+            continue
+        script = command.script
+        if script is None or any(m.target and "pkgs" in m.target for m in script.mounts if m.type == "cache"):
             break
+        if any(_cleans_conda(c) for c in commands[order(command, commands) + 1 :]):
+            break
+        clean = "micromamba clean --all --yes" if command.name == "micromamba" else f"{command.name} clean -afy"
+        edit = append_command(df, script, clean)
+        fix = Fix.safe(f"Run `{clean}` in the same RUN", edit) if edit else None
+        yield ctx.finding(command_range(command), fix=fix, command=_label(command), clean=clean)
+        break
 
 
 def _conda_installs(command: Command) -> bool:

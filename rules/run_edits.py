@@ -68,6 +68,32 @@ def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
             yield from stage.of("RUN")
 
 
+# Facts per-instruction rules may be given (`given=`): what they say depends on later stages.
+
+
+def in_image(df: Dockerfile, inst: Instruction) -> bool:
+    """Whether `inst`'s stage is the final stage or one it builds on (`reaches_image`; an
+    instruction outside every stage counts as in the image, as there)."""
+    index = (inst.parent or inst).stage_index
+    return not 0 <= index < len(df.stages) or index in _image_stages(df)
+
+
+def ships(df: Dockerfile, inst: Instruction) -> bool:
+    """Whether `inst` is one of `shipped_runs`: a RUN of a stage in the final image, in a file
+    that is not for a development or test image."""
+    if inst.keyword != "RUN" or inst.parent is not None:
+        return False
+    final = df.final_stage
+    return final is not None and inst.stage_index in _image_stages(df) and not not_shipped(df, final)
+
+
+def _image_stages(df: Dockerfile) -> frozenset[int]:
+    found = df._cache.get(("image-stages",))
+    if found is None:
+        found = df._cache[("image-stages",)] = frozenset(stage.index for stage in df.lineage()) if df.stages else frozenset()
+    return found  # type: ignore[return-value]
+
+
 def earlier_runs(df: Dockerfile, inst: Instruction) -> Iterator[Instruction]:
     """RUNs whose layers `inst` builds on: earlier in its stage, and in the stages under it."""
     target = inst.parent or inst
