@@ -130,23 +130,25 @@ def stage_name_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the keyword is case-insensitive.",
     buildkit=("FromAsCasing",),
     needs_text=("AS", "as", "As", "aS"),
+    each=("FROM",),
 )
-def from_as_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        inst = stage.from_
-        words = inst.words
-        if stage.name is None or len(words) < 3 or words[-2].raw.lower() != "as":
-            continue
-        keyword, as_ = inst.keyword_raw, words[-2].raw
-        if keyword == keyword.lower():
-            fixed = "as"
-        elif keyword == keyword.upper():
-            fixed = "AS"
-        else:
-            continue
-        if as_ != fixed:
-            fix = Fix.safe(f"Write `{fixed}`", TextEdit.replace(words[-2].range, fixed))
-            yield ctx.finding(words[-2].range, fix=fix, as_=as_, from_=keyword, fixed=fixed)
+def from_as_casing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.from_ is not inst:
+        return
+    words = inst.words
+    if stage.name is None or len(words) < 3 or words[-2].raw.lower() != "as":
+        return
+    keyword, as_ = inst.keyword_raw, words[-2].raw
+    if keyword == keyword.lower():
+        fixed = "as"
+    elif keyword == keyword.upper():
+        fixed = "AS"
+    else:
+        return
+    if as_ != fixed:
+        fix = Fix.safe(f"Write `{fixed}`", TextEdit.replace(words[-2].range, fixed))
+        yield ctx.finding(words[-2].range, fix=fix, as_=as_, from_=keyword, fixed=fixed)
 
 
 RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
@@ -205,17 +207,20 @@ def reserved_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM --platform=linux/amd64 alpine:3.20 AS base",
     good="FROM --platform=$BUILDPLATFORM golang:1.23 AS build",
     buildkit=("FromPlatformFlagConstDisallowed",),
+    each=("FROM",),
 )
-def from_platform_flag_const(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        flag = stage.platform
-        if flag is None or not flag.value or "$" in flag.value:
-            continue
-        parts = [p.lower() for p in flag.value.split("/")]
-        name = (stage.name or "").lower()
-        if name and any(part and part in name for part in parts[:2]):
-            continue
-        yield ctx.finding(flag.value_range or flag.range, platform=flag.value)
+def from_platform_flag_const(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.from_ is not inst:
+        return
+    flag = stage.platform
+    if flag is None or not flag.value or "$" in flag.value:
+        return
+    parts = [p.lower() for p in flag.value.split("/")]
+    name = (stage.name or "").lower()
+    if name and any(part and part in name for part in parts[:2]):
+        return
+    yield ctx.finding(flag.value_range or flag.range, platform=flag.value)
 
 
 @rule(
@@ -235,14 +240,17 @@ def from_platform_flag_const(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     fix_safety="Safe: the target platform is the default for every stage.",
     buildkit=("RedundantTargetPlatform",),
     needs_text=("TARGETPLATFORM",),
+    each=("FROM",),
 )
-def redundant_target_platform(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        flag = stage.platform
-        if flag is None or flag.value not in ("$TARGETPLATFORM", "${TARGETPLATFORM}"):
-            continue
-        fix = Fix.safe("Remove `--platform`", TextEdit.delete(Range(flag.range.start, stage.base_range.start)))
-        yield ctx.finding(flag.range, fix=fix, platform=flag.value)
+def redundant_target_platform(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.from_ is not inst:
+        return
+    flag = stage.platform
+    if flag is None or flag.value not in ("$TARGETPLATFORM", "${TARGETPLATFORM}"):
+        return
+    fix = Fix.safe("Remove `--platform`", TextEdit.delete(Range(flag.range.start, stage.base_range.start)))
+    yield ctx.finding(flag.range, fix=fix, platform=flag.value)
 
 
 # -- whole-file style checks ----------------------------------------------------------------

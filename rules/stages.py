@@ -296,11 +296,14 @@ def copy_from_stage_index(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     good="FROM alpine:3.20.3@sha256:beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d",
     tags=("base",),
     needs_text=("@",),
+    each=("FROM",),
 )
-def digest_without_tag(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        base = stage.base
-        if base is None or "$" in stage.base_text or base.digest is None or base.tag is not None:
-            continue
-        name = stage.base_text.split("@", 1)[0]
-        yield ctx.finding(stage.base_range, image=stage.base_text, name=name)
+def digest_without_tag(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.from_ is not inst:
+        return
+    base = stage.base
+    if base is None or "$" in stage.base_text or base.digest is None or base.tag is not None:
+        return
+    name = stage.base_text.split("@", 1)[0]
+    yield ctx.finding(stage.base_range, image=stage.base_text, name=name)
