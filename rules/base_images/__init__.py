@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile
+from docklint.model.nodes import Instruction
 from docklint.rule import Context, Finding, Severity, rule
 
 
@@ -25,15 +26,16 @@ from docklint.rule import Context, Finding, Severity, rule
     bad="FROM debian",
     good="FROM debian:12.7-slim",
     tags=("base",),
+    each=("FROM",),
 )
-def image_tag_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        base = stage.base
-        # Variables are DF202's business: their value is only a default here.
-        if base is None or "$" in stage.base_text:
-            continue
-        if base.tag is None and base.digest is None:
-            yield ctx.finding(stage.base_range, image=stage.base_text)
+def image_tag_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    base = stage.base if stage is not None else None
+    # Variables are DF202's business: their value is only a default here.
+    if stage is None or base is None or "$" in stage.base_text:
+        return
+    if base.tag is None and base.digest is None:
+        yield ctx.finding(stage.base_range, image=stage.base_text)
 
 
 @rule(
@@ -51,14 +53,15 @@ def image_tag_missing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM node:latest",
     good="FROM node:22.11-bookworm-slim",
     tags=("base",),
+    each=("FROM",),
 )
-def image_tag_latest(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        base = stage.base
-        if base is None or "$" in stage.base_text:
-            continue
-        if base.tag == "latest" and base.digest is None:
-            yield ctx.finding(stage.base_range, image=stage.base_text)
+def image_tag_latest(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    base = stage.base if stage is not None else None
+    if stage is None or base is None or "$" in stage.base_text:
+        return
+    if base.tag == "latest" and base.digest is None:
+        yield ctx.finding(stage.base_range, image=stage.base_text)
 
 
 @rule(
@@ -78,17 +81,18 @@ def image_tag_latest(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM python:3.12-slim",
     good="FROM python:3.12-slim@sha256:2f4a9e1cd1c1ae8b7c49b3c3c5a5f4b8e4c1a4e95a1b3c7d9e0f2a4b6c8d0e2f",
     tags=("base",),
+    each=("FROM",),
 )
-def base_image_not_digest_pinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def base_image_not_digest_pinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     if not (ctx.config.require_digest or ctx.config.strict):
         return
-    for stage in df.stages:
-        base = stage.base
-        if base is None or base.digest is not None or "@" in stage.base_text:
-            continue
-        if stage.base_unresolved:
-            continue  # the image comes from a build argument without a default
-        yield ctx.finding(stage.base_range, image=stage.base_text)
+    stage = df.stage_of(inst)
+    base = stage.base if stage is not None else None
+    if stage is None or base is None or base.digest is not None or "@" in stage.base_text:
+        return
+    if stage.base_unresolved:
+        return  # the image comes from a build argument without a default
+    yield ctx.finding(stage.base_range, image=stage.base_text)
 
 
 @rule(
@@ -106,18 +110,19 @@ def base_image_not_digest_pinned(df: Dockerfile, ctx: Context) -> Iterator[Findi
     bad="ARG BASE=node\nFROM ${BASE}",
     good="ARG BASE=node:22.11-bookworm-slim\nFROM ${BASE}",
     tags=("base",),
+    each=("FROM",),
 )
-def from_arg_default_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    for stage in df.stages:
-        base = stage.base
-        if base is None or "$" not in stage.base_text or stage.base_unresolved or base.digest is not None:
-            continue
-        if base.tag is None:
-            problem = "has no tag"
-        elif base.tag == "latest":
-            problem = "uses the `latest` tag"
-        else:
-            continue
-        yield ctx.finding(
-            stage.base_range, written=stage.base_text, image=base.text, problem=problem, name=base.short_name
-        )
+def from_arg_default_unpinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    base = stage.base if stage is not None else None
+    if stage is None or base is None or "$" not in stage.base_text or stage.base_unresolved or base.digest is not None:
+        return
+    if base.tag is None:
+        problem = "has no tag"
+    elif base.tag == "latest":
+        problem = "uses the `latest` tag"
+    else:
+        return
+    yield ctx.finding(
+        stage.base_range, written=stage.base_text, image=base.text, problem=problem, name=base.short_name
+    )

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any, Iterator
 
 from docklint.model.dockerfile import Dockerfile
-from docklint.model.nodes import ImageRef, Stage
+from docklint.model.nodes import ImageRef, Instruction, Stage
 from docklint.rule import Context, Finding, Severity, rule
 from docklint.rules.stage_refs import not_shipped
 
@@ -78,18 +78,18 @@ def end_of_life(ref: ImageRef) -> EndOfLife | None:
     bad="FROM centos:7",
     good="FROM rockylinux:9",
     tags=("base",),
+    each=("FROM",),
 )
-def base_image_eol(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    today = ctx.config.date
-    for stage in df.stages:
-        if stage.base is None or stage.base_unresolved:
-            continue
-        entry = end_of_life(stage.base)
-        if entry is not None and entry.eol < today:
-            image = f"`{stage.base_text}`"
-            if "$" in stage.base_text:
-                image += f" (`{stage.base.text}`)"
-            yield ctx.finding(stage.base_range, image=image, release=entry.name, eol=entry.eol.isoformat())
+def base_image_eol(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.base is None or stage.base_unresolved:
+        return
+    entry = end_of_life(stage.base)
+    if entry is not None and entry.eol < ctx.config.date:
+        image = f"`{stage.base_text}`"
+        if "$" in stage.base_text:
+            image += f" (`{stage.base.text}`)"
+        yield ctx.finding(stage.base_range, image=image, release=entry.name, eol=entry.eol.isoformat())
 
 
 # -- DF301 -----------------------------------------------------------------------------------------

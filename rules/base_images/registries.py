@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile, parse_image_ref
-from docklint.model.nodes import ImageRef
+from docklint.model.nodes import ImageRef, Instruction
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
 
@@ -147,14 +147,17 @@ def copy_from_image_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     bad="FROM someuser/python-tools:1.0",
     good="FROM python:3.12-slim",
     tags=("base",),
+    each=("FROM",),
 )
-def base_image_unofficial(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def base_image_unofficial(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     if ctx.config.trusted_registries:
         return
-    for use in image_uses(df):
-        ref = use.ref
-        if use.kind != "from" or ref.registry != "docker.io" or ref.repository.startswith("library/"):
-            continue
-        namespace = ref.repository.split("/", 1)[0]
-        if namespace not in ARCH_NAMESPACES:
-            yield ctx.finding(use.range, image=use.written, namespace=namespace)
+    stage = df.stage_of(inst)
+    if stage is None or not stage.base_text or stage.base is None or stage.base_unresolved:
+        return
+    ref = stage.base
+    if ref.registry != "docker.io" or ref.repository.startswith("library/"):
+        return
+    namespace = ref.repository.split("/", 1)[0]
+    if namespace not in ARCH_NAMESPACES:
+        yield ctx.finding(stage.base_range, image=stage.base_text, namespace=namespace)
