@@ -18,7 +18,7 @@ from docklint.model.packages import installs
 from docklint.model.shell import Command, ShellWord
 from docklint.model.source import Range
 from docklint.rule import Context, Finding, Severity, rule
-from docklint.rules.run_edits import reaches_image
+from docklint.rules.run_edits import in_image
 
 # Packages that install an SSH daemon, per package family (Alpine's and openSUSE's `openssh`
 # and Debian's `ssh` are metapackages that pull in the server).
@@ -31,6 +31,12 @@ SSH_SERVERS: dict[str, frozenset[str]] = {
 _OS_MANAGERS = frozenset({"apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper"})
 _SSHD_START = re.compile(r"(?<![\w.-])(?:/usr/sbin/|/usr/bin/|/sbin/)?(?:sshd|dropbear)(?![\w.-])|\bservice\s+sshd?\s+start\b|"
                          r"/etc/init\.d/sshd?\s+start\b|\brc-service\s+sshd\s+start\b")  # fmt: skip
+
+
+def in_final_stage(df: Dockerfile, inst: Instruction) -> bool:
+    """Whether `inst` (or the ONBUILD holding it) is in the final stage: a fact DF122 is given,
+    since a later FROM changes it."""
+    return 0 <= (inst.parent or inst).stage_index == len(df.stages) - 1
 
 
 @rule(
@@ -53,16 +59,23 @@ _SSHD_START = re.compile(r"(?<![\w.-])(?:/usr/sbin/|/usr/bin/|/sbin/)?(?:sshd|dr
     tags=("port",),
     needs_instructions=("RUN", "CMD", "ENTRYPOINT"),
     needs_text=("apt", "apk", "yum", "dnf", "zypper", "ssh", "dropbear"),
+    each=("RUN", "CMD", "ENTRYPOINT"),
+    onbuild=True,
+    given=(in_image, in_final_stage),
 )
-def ssh_server_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def ssh_server_installed(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    if inst.keyword != "RUN":
+        if inst.parent is None and in_final_stage(df, inst):
+            rng = _sshd_start(inst)
+            if rng is not None:
+                yield ctx.finding(rng, what=f"`{inst.keyword}` starts an SSH server")
+        return
+    if not in_image(df, inst):
+        return
     found: list[Finding] = []
-    for command in df.commands(_OS_MANAGERS):
+    for command in df.commands(_OS_MANAGERS, inst=inst):
         install = installs(command)
         if install is None or install.family not in SSH_SERVERS:
-            continue
-        inst = install.command.instruction
-        stage = df.stage_of(inst.parent or inst) if inst is not None else None
-        if stage is not None and not reaches_image(df, stage):
             continue
         for spec in install.named:
             if spec.name.lower() in SSH_SERVERS[install.family]:
@@ -70,12 +83,6 @@ def ssh_server_installed(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
                 if spec.name.lower() in ("openssh", "ssh"):
                     what = f"`{spec.name}` installs an SSH server along with the client"
                 found.append(ctx.finding(spec.range, what=what))
-    final = df.final_stage
-    for inst in final.instructions if final is not None else ():
-        if inst.keyword in ("CMD", "ENTRYPOINT"):
-            rng = _sshd_start(inst)
-            if rng is not None:
-                found.append(ctx.finding(rng, what=f"`{inst.keyword}` starts an SSH server"))
     yield from sorted(found, key=lambda f: f.range.start)
 
 
