@@ -2,20 +2,19 @@
 
 In an editor, one edit changes one place of a document and the server lints the whole text
 again. Most rules look at one instruction at a time (`Rule.each`), and what they find on an
-instruction depends only on that instruction, the ones before it, the parser directives, the
-path and the config (and on facts about the rest of the file a rule declares, `Rule.given`).
-So the findings of those rules are kept per instruction, under a key that names exactly that:
-an id for the file's prefix up to and including the instruction, the rules run, the config and
-the values of those facts. After an edit, the instructions above it have the same prefix and keep their
-findings; those from the edit on are checked again. Work done is proportional to what follows
-the edit, and an edit at the end of a long file checks one instruction.
+instruction depends only on the file up to the end of that instruction, the path and the config
+(and on facts about the rest of the file a rule declares, `Rule.given`). So the findings of
+those rules are kept per instruction, under a key that names exactly that: an id for the text of
+the file up to the end of the instruction, the rules run, the config and the values of those
+facts. After an edit, the instructions above it keep their findings; those from the edit on are
+checked again. Work done is proportional to what follows the edit, and an edit at the end of a
+long file checks one instruction.
 
-A prefix is the parser directives, then for each instruction the number of lines between it
-and the one before (comments and blank lines) and its own text. It leaves out where the first
-instruction starts, so lines inserted above every instruction keep every finding; they are
-moved by as many lines as their instruction moved (rules whose messages name other lines are
-not per-instruction rules). Prefix ids are handed out once and never reused: an id names one
-exact sequence of texts, so a kept result is the result a fresh run would give.
+Prefix ids are handed out once per exact text (built instruction by instruction: the id before,
+then the text from the end of the previous instruction to the end of this one, comments and
+blank lines included) and never reused, so a kept result is the result a fresh run would give.
+Findings are kept with their positions: the same prefix text puts the instruction on the same
+lines.
 """
 
 from __future__ import annotations
@@ -24,45 +23,43 @@ import itertools
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from docklint.model.memo import Memo
-from docklint.model.source import Pos, Range
 
 if TYPE_CHECKING:
     from docklint.config import Config
     from docklint.model.dockerfile import Dockerfile
     from docklint.model.nodes import Instruction
-    from docklint.rule import Finding, Fix, Rule
+    from docklint.rule import Finding, Rule
 
-# Prefix ids: (id of the prefix before, lines between, instruction text, whether it ends the
-# file) -> id. A 500-line file
-# holds ~250 instructions; an edit adds as many ids as instructions follow it. Emptied when
-# full: results under older ids are then never found again and leave the memo below by age.
-_PREFIXES: dict[tuple[int, int, str, bool], int] = {}
+# Prefix ids: (id of the prefix before, text since it, whether the text ends the file) -> id.
+# A 500-line file holds ~250 instructions; an edit adds as many ids as instructions follow it.
+# Emptied when full: results under older ids are then never found again and leave the memo
+# below by age.
+_PREFIXES: dict[tuple[int, str, bool], int] = {}
 _PREFIX_LIMIT = 65_536
-_SEEDS: dict[tuple[str, str, tuple[str, ...], str | None], int] = {}
+_SEEDS: dict[tuple[str, str | None], int] = {}
 _NEXT_ID = itertools.count(1)
 
-# Findings per (prefix id, rules, config): at most 16,384 instructions' worth, or 65,536
-# findings. The texts they hold are the prefix table's; each entry is a few hundred bytes.
+# Findings per (prefix id, rules, config[, facts]): at most 16,384 instructions' worth, or
+# 65,536 findings; each entry is a few hundred bytes.
 _RESULTS: Memo[_Kept] = Memo("instruction findings", 16_384, budget=65_536)
 
-# Rule sets and configs by identity, each given a small number for result keys.
+# Rule sets by their codes, each given a number for result keys.
 _RULE_SETS: dict[tuple[str, ...], int] = {}
 
 
 class _Kept:
-    """Findings on one instruction, as found when it started on `line`."""
+    """The findings on one instruction, and the config they were found under."""
 
-    __slots__ = ("config", "line", "findings", "crashes")
+    __slots__ = ("config", "findings", "crashes")
 
-    def __init__(self, config: Config, line: int, findings: tuple[Finding, ...], crashes: tuple[tuple[str, str], ...]) -> None:
+    def __init__(self, config: Config, findings: tuple[Finding, ...], crashes: tuple[tuple[str, str], ...]) -> None:
         self.config = config
-        self.line = line
         self.findings = findings
         self.crashes = crashes  # (rule code, error) for each rule that crashed on the instruction
 
 
 def prefix_ids(df: Dockerfile) -> list[int]:
-    """For each top-level instruction, in order, the id of the file's prefix ending with it
+    """For each top-level instruction, in order, the id of the file's text up to its end
     (worked out once per model)."""
     cached = df._cache.get(("prefix-ids",))
     if cached is None:
@@ -75,8 +72,7 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
     if len(_PREFIXES) > _PREFIX_LIMIT:
         _PREFIXES = {}
         _SEEDS.clear()
-    directives = tuple(d.name + "=" + d.value for d in df.directives.values())
-    seed_key = (df.path, df.escape, directives, df.image_platform)
+    seed_key = (df.path, df.image_platform)
     current = _SEEDS.get(seed_key)
     if current is None:
         current = _SEEDS[seed_key] = next(_NEXT_ID)
@@ -85,18 +81,17 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
     line_count = df.source.line_count
     table = _PREFIXES
     ids: list[int] = []
-    previous_last = -1
+    previous_end = 0
     for inst in df.instructions:
         at_end = inst.last_line + 1 >= line_count
         end = len(text) if at_end else line_start(inst.last_line + 1)
-        gap = inst.first_line - previous_last if previous_last >= 0 else 0
-        key = (current, gap, text[line_start(inst.first_line) : end], at_end)
+        key = (current, text[previous_end:end], at_end)
         found = table.get(key)
         if found is None:
             found = table[key] = next(_NEXT_ID)
         ids.append(found)
         current = found
-        previous_last = inst.last_line
+        previous_end = end
     return ids
 
 
@@ -135,32 +130,25 @@ def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: 
         if kept is None or kept.config is not config:
             kept = _check(df, inst, by_keyword, onbuild, config)
             _RESULTS.put(key, kept, 1 + len(kept.findings))
-        findings.extend(_placed(kept, inst.first_line))
+        findings.extend(kept.findings)
         for code, error in kept.crashes:
             crashed.setdefault(code, (by_code[code], error))
     return findings, list(crashed.values())
 
 
-def kept_findings(prefix: int, what: str, config: Config, line: int) -> tuple[Finding, ...] | None:
-    """Findings kept by `keep` for the instruction with this prefix id (now starting on `line`),
-    from the pass `what` under `config`; None when there are none."""
+def kept_findings(prefix: int, what: str, config: Config) -> tuple[Finding, ...] | None:
+    """Findings kept by `keep` for the instruction with this prefix id, from the pass `what`
+    under `config`; None when there are none."""
     kept = _RESULTS.get((prefix, what, id(config)))
     if kept is None or kept.config is not config:
         return None
-    return _placed(kept, line)
+    return kept.findings
 
 
-def keep(prefix: int, what: str, config: Config, line: int, findings: tuple[Finding, ...]) -> None:
+def keep(prefix: int, what: str, config: Config, findings: tuple[Finding, ...]) -> None:
     """Keep the findings of the pass `what` (ShellCheck's) on the instruction with this prefix
-    id, starting on `line`: that pass promises what per-instruction rules promise."""
-    _RESULTS.put((prefix, what, id(config)), _Kept(config, line, findings, ()), 1 + len(findings))
-
-
-def _placed(kept: _Kept, line: int) -> tuple[Finding, ...]:
-    if kept.line == line:
-        return kept.findings
-    moved = line - kept.line
-    return tuple(_move(f, moved) for f in kept.findings)
+    id: that pass promises what per-instruction rules promise."""
+    _RESULTS.put((prefix, what, id(config)), _Kept(config, findings, ()), 1 + len(findings))
 
 
 def _check(
@@ -184,22 +172,7 @@ def _check(
 
                 _debug("rule %s crashed on %s:\n%s", rule.code, ctx.path)
                 crashes.append((rule.code, f"{type(error).__name__}: {error}"))
-    return _Kept(config, inst.first_line, tuple(found), tuple(crashes))
-
-
-def _move(finding: Finding, lines: int) -> Finding:
-    fix = finding.fix
-    return finding.with_(range=_shift(finding.range, lines), fix=_move_fix(fix, lines) if fix is not None else None)
-
-
-def _move_fix(fix: Fix, lines: int) -> Fix:
-    from docklint.rule import Fix, TextEdit
-
-    return Fix(fix.title, tuple(TextEdit(_shift(e.range, lines), e.new_text) for e in fix.edits), fix.safety)
-
-
-def _shift(rng: Range, lines: int) -> Range:
-    return Range(Pos(rng.start.line + lines, rng.start.col), Pos(rng.end.line + lines, rng.end.col))
+    return _Kept(config, tuple(found), tuple(crashes))
 
 
 def split(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:

@@ -168,10 +168,8 @@ class Rule:
     module: str = ""
     # Per-instruction rules: `check(df, inst, ctx)` is called on each instruction with one of
     # these keywords (and on ONBUILD bodies with `onbuild`). Its findings on `inst` may depend
-    # only on `inst`, the instructions before it, the parser directives, the path and the config:
-    # never on later instructions, comments or the build context. Their ranges and fix edits
-    # stay within those instructions (kept findings move with their instruction, and lines above
-    # the first instruction do not move with it). The engine keeps them per
+    # only on the file up to the end of `inst` (instructions, comments, directives), the path and
+    # the config: never on later instructions or comments, or on the build context. The engine keeps them per
     # instruction and reuses them while the file up to that instruction is unchanged
     # (`incremental.py`); tests/test_incremental.py checks the contract on the whole corpus.
     each: tuple[str, ...] = ()

@@ -275,7 +275,7 @@ class Pending:
         found: list[Unit],
         call: Call | None,
         kept: list[Finding] | None = None,
-        fresh: dict[int, tuple[int, int]] | None = None,
+        fresh: dict[int, int] | None = None,
     ) -> None:
         self.df = df
         self.config = config
@@ -283,7 +283,7 @@ class Pending:
         self.units = found
         self.call = call
         self.kept = kept or []
-        self.fresh = fresh or {}  # instruction index -> (prefix id, first line)
+        self.fresh = fresh or {}  # instruction index -> prefix id
 
     def collect(self) -> list[Finding]:
         """The findings, once the call is done (the scripts must be in the cache by then)."""
@@ -297,8 +297,8 @@ class Pending:
             owner = unit.script.instruction.parent or unit.script.instruction
             by_instruction.setdefault(owner.index, set()).update(self._findings(unit, _cache.get(unit.text, [])))
         if all(unit.text in _cache for unit in self.units):  # not when ShellCheck failed
-            for index, (prefix, line) in self.fresh.items():
-                keep(prefix, NAME, self.config, line, tuple(by_instruction[index]))
+            for index, prefix in self.fresh.items():
+                keep(prefix, NAME, self.config, tuple(by_instruction[index]))
         found = [*self.kept, *(f for group in by_instruction.values() for f in group)]
         return sorted(found, key=lambda f: f.sort_key)
 
@@ -349,11 +349,11 @@ def start(df: Dockerfile, config: Config, path: str) -> Pending | None:
     from docklint.incremental import kept_findings, prefix_ids
 
     kept: list[Finding] = []
-    fresh: dict[int, tuple[int, int]] = {}
+    fresh: dict[int, int] = {}
     for inst, prefix in zip(df.instructions, prefix_ids(df)):
-        found_before = kept_findings(prefix, NAME, config, inst.first_line)
+        found_before = kept_findings(prefix, NAME, config)
         if found_before is None:
-            fresh[inst.index] = (prefix, inst.first_line)
+            fresh[inst.index] = prefix
         else:
             kept.extend(found_before)
     found = units(df, fresh) if fresh else []

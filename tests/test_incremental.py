@@ -132,17 +132,31 @@ def test_findings_after_edits_equal_findings_with_nothing_kept(corpus: list[Path
             assert _findings(edited, str(path)) == fresh, (path, edited[:200])
 
 
-def test_findings_move_with_lines_inserted_above() -> None:
+def test_findings_above_an_edit_are_kept_and_those_below_checked_again() -> None:
     text = "FROM alpine:3.20\nADD app/ /srv/app/\nWORKDIR srv\n"
     clear_all()
     first = _findings(text, "Dockerfile")
-    moved = _findings("# a comment\n\n" + text, "Dockerfile")
-    assert [(f.code, f.range.start.line) for f in moved if f.code in ("DL3020", "DL3000")] == [
-        ("DL3020", 3), ("DL3000", 4)
+    below = _findings(text + "WORKDIR tmp\n", "Dockerfile")
+    assert [(f.code, f.range.start.line) for f in below if f.code in ("DL3020", "DL3000")] == [
+        ("DL3020", 1), ("DL3000", 2), ("DL3000", 3)
     ]
-    fix = next(f.fix for f in moved if f.code == "DL3020")
+    assert [f for f in below if f.range.start.line < 3] == [f for f in first if f.range.start.line < 3]
+    above = _findings("# a comment\n\n" + text, "Dockerfile")
+    assert [(f.code, f.range.start.line) for f in above if f.code in ("DL3020", "DL3000")] == [("DL3020", 3), ("DL3000", 4)]
+    fix = next(f.fix for f in above if f.code == "DL3020")
     assert fix is not None and fix.edits[0].range.start.line == 3
-    assert [f.code for f in first] == [f.code for f in moved]
+
+
+def test_a_comment_edited_into_a_shell_pragma_checks_what_follows_again() -> None:
+    # The same lines, the same instructions: only a comment changed, and the RUN's shell with it.
+    before = "FROM alpine:3.20\n# note\nRUN cd /x && echo hi | grep h\n"
+    after = "FROM alpine:3.20\n# hadolint shell=pwsh\nRUN cd /x && echo hi | grep h\n"
+    clear_all()
+    fresh = _findings(after, "Dockerfile")
+    assert "DL4006" not in {f.code for f in fresh}
+    clear_all()
+    assert "DL4006" in {f.code for f in _findings(before, "Dockerfile")}
+    assert _findings(after, "Dockerfile") == fresh
 
 
 def test_a_new_config_is_not_given_findings_kept_for_another() -> None:
@@ -184,16 +198,15 @@ def test_a_per_instruction_rule_crash_is_one_finding(twice: bool) -> None:
 
 
 @pytest.mark.skipif(shellcheck.binary() is None, reason="ShellCheck is not installed")
-def test_shellcheck_findings_are_kept_per_instruction_and_move_with_their_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shellcheck_findings_are_kept_per_instruction(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "FROM alpine:3.20\nRUN echo $undefined\n"
     config = Config(select=("SC2154",))
     clear_all()
-    first = [(f.code, f.range.start.line) for f in lint_text(text, "Dockerfile", config).findings]
-    assert first == [("SC2154", 1)]
-    # Kept: the second lint starts no ShellCheck process, and the finding follows its line.
+    first = lint_text(text, "Dockerfile", config).findings
+    assert [(f.code, f.range.start.line) for f in first] == [("SC2154", 1)]
+    # Kept: a lint after an edit below starts no ShellCheck process and finds the same.
     monkeypatch.setattr(shellcheck, "Call", None)
-    moved = lint_text("# hello\n" + text + "LABEL a=b\n", "Dockerfile", config).findings
-    assert [(f.code, f.range.start.line) for f in moved] == [("SC2154", 2)]
+    assert lint_text(text + "LABEL a=b\n", "Dockerfile", config).findings == first
 
 
 def test_shellcheck_results_are_not_kept_when_shellcheck_failed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
