@@ -307,6 +307,22 @@ def pairs_key_index(pairs: list[KeyValue], name: str) -> int:
     return -1
 
 
+def windows_env(df: Dockerfile, inst: Instruction) -> bool | None:
+    """For an ENV of a stage, whether the stage builds a Windows image (`is_windows_stage`): a
+    fact DF421 is given, since a later SHELL of the stage can say so. None for the others."""
+    if inst.keyword != "ENV" or inst.parent is not None or not 0 <= inst.stage_index < len(df.stages):
+        return None
+    known: dict[int, bool] | None = df._cache.get(("windows-stages",))  # type: ignore[assignment]
+    if known is None:
+        known = df._cache[("windows-stages",)] = {}
+    found = known.get(inst.stage_index)
+    if found is None:
+        from docklint.rules.process import is_windows_stage
+
+        found = known[inst.stage_index] = is_windows_stage(df, df.stages[inst.stage_index])
+    return found
+
+
 @rule(
     code="DF421",
     name="env-path-clobbered",
@@ -324,23 +340,22 @@ def pairs_key_index(pairs: list[KeyValue], name: str) -> int:
     good="FROM golang:1.23\nENV PATH=/app/bin:$PATH",
     needs_instructions=("ENV",),
     needs_text=("PATH",),
+    each=("ENV",),
+    given=(windows_env,),
 )
-def env_path_clobbered(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    from docklint.rules.process import is_windows_stage
-
-    for inst in df.of("ENV"):
-        stage = df.stage_of(inst)
-        if stage is None or root_base(df, stage).is_scratch or is_windows_stage(df, stage):
+def env_path_clobbered(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or root_base(df, stage).is_scratch or windows_env(df, inst):
+        return
+    for pair in df.key_values(inst):
+        if pair.key != "PATH" or pair.value is None or pair.value_range is None:
             continue
-        for pair in df.key_values(inst):
-            if pair.key != "PATH" or pair.value is None or pair.value_range is None:
-                continue
-            raw = df.source.slice(pair.value_range)
-            if any("PATH" in ref.name for ref in references(raw, df.escape)):
-                continue  # $PATH itself, or a saved copy such as ${ORIGINAL_PATH}
-            if ";" in pair.value or re.search(r"[A-Za-z]:\\", pair.value):
-                continue  # a Windows PATH
-            entries = {entry.rstrip("/") for entry in pair.value.split(":")}
-            if "/usr/bin" in entries and "/bin" in entries:
-                continue
-            yield ctx.finding(pair.value_range, value=pair.value)
+        raw = df.source.slice(pair.value_range)
+        if any("PATH" in ref.name for ref in references(raw, df.escape)):
+            continue  # $PATH itself, or a saved copy such as ${ORIGINAL_PATH}
+        if ";" in pair.value or re.search(r"[A-Za-z]:\\", pair.value):
+            continue  # a Windows PATH
+        entries = {entry.rstrip("/") for entry in pair.value.split(":")}
+        if "/usr/bin" in entries and "/bin" in entries:
+            continue
+        yield ctx.finding(pair.value_range, value=pair.value)
