@@ -23,8 +23,18 @@ from docklint.model.source import MappedText
 from .conftest import corpus_files
 
 
+def _agrees(mapped: MappedText, df: Dockerfile) -> bool:
+    """Whether `mapped` points into `df`'s source, or into an earlier text of the same path that
+    holds the same characters up to its end (instructions shared from the last parse)."""
+    if mapped.source is df.source:
+        return True
+    text_offset, source_offset = mapped.pieces[-1]
+    end = source_offset + len(mapped.text) - text_offset
+    return mapped.source.text[:end] == df.source.text[:end]
+
+
 def _text(mapped: MappedText, df: Dockerfile) -> tuple[Any, ...]:
-    assert mapped.source is df.source, "a text of the model points into another source"
+    assert _agrees(mapped, df), "a text of the model points into another text"
     return (mapped.text, mapped.pieces)
 
 
@@ -58,7 +68,7 @@ def _script(script: Any, df: Dockerfile) -> tuple[Any, ...]:
             command.piped_to.index if command.piped_to else None,
             command.instruction.index if command.instruction else None, command.index,
             [(f.name, f.value) for f in command.flags], [w.range for w in command.positionals()],
-            command.text.source is df.source, command.text is script.text,
+            _agrees(command.text, df), command.text is script.text,
             [w.exact for w in command.argv],
         ))
     return (
@@ -188,3 +198,22 @@ def test_memo_evicts_least_recently_used_by_count_and_weight() -> None:
     assert (table.hits, table.misses) == (2, 1)
     table.clear()
     assert len(table) == 0 and table.weight == 0
+
+
+def test_a_parse_of_an_edited_text_shares_the_instructions_before_the_edit() -> None:
+    clear_all()
+    text = "FROM alpine:3.20\nRUN apk add curl \\\n  && echo done\n# note\nRUN echo two\n"
+    first = parse(text, "a/Dockerfile")
+    scripts = first.scripts(first.instructions[1])
+    edited = parse(text.replace("two", "three"), "a/Dockerfile")
+    assert edited.instructions[0] is first.instructions[0] and edited.instructions[1] is first.instructions[1]
+    assert edited.scripts(edited.instructions[1]) is scripts  # worked out once
+    assert edited.instructions[2] is not first.instructions[2]
+    assert edited.instructions[2].args.text == "echo three"
+    # Another path shares nothing; nor does an instruction that a continuation now extends.
+    assert parse(text, "b/Dockerfile").instructions[0] is not first.instructions[0]
+    open_end = parse("FROM alpine:3.20\nRUN echo a \\\n", "c/Dockerfile")
+    extended = parse("FROM alpine:3.20\nRUN echo a \\\n  b\n", "c/Dockerfile")
+    assert extended.instructions[1] is not open_end.instructions[1]
+    assert extended.instructions[1].args.text == "echo a   b"
+    assert snapshot(extended) == snapshot(parse("FROM alpine:3.20\nRUN echo a \\\n  b\n", "d/Dockerfile"))

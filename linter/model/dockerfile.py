@@ -80,6 +80,10 @@ class Dockerfile:
     context_dir: str | None = None
     image_platform: str | None = None  # the built image's `os/arch[/variant]`, when image mode knows it
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
+    # The shell scripts of each RUN worked out so far, by `id` of the instruction. They depend
+    # on the file up to the end of the instruction only, so the next parse of this path starts
+    # with those of the instructions it shares with this one (`parser._LAST`).
+    scripts_by_id: dict[int, list[Script]] = field(default_factory=dict, repr=False)
 
     def of(self, *keywords: str) -> Iterator[Instruction]:
         """Instructions with one of these keywords, in file order (ONBUILD bodies excluded)."""
@@ -227,14 +231,14 @@ class Dockerfile:
 
     def scripts(self, inst: Instruction) -> list[Script]:
         """The shell scripts a RUN runs, with their commands (cached; see `model/shell.py`)."""
-        key = ("scripts", id(inst))
-        if key not in self._cache:
+        found = self.scripts_by_id.get(id(inst))
+        if found is None:
             if inst.keyword != "RUN":
                 return []
             from docklint.model.shell import scripts_of
 
-            self._cache[key] = scripts_of(self, inst)
-        return self._cache[key]  # type: ignore[return-value]
+            found = self.scripts_by_id[id(inst)] = scripts_of(self, inst)
+        return found
 
     def commands(
         self,

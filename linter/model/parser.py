@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from docklint.model.dockerfile import (
     AUTOMATIC_ARGS,
@@ -77,9 +78,47 @@ _TEMPLATE_CHARS = 8_192
 _DETACHED = Source("")
 
 
+@dataclass(frozen=True, slots=True)
+class _LastParse:
+    """The instructions of the last parse of a path, with where each one's lines end (the
+    offset after its last line terminator) and the syntax problems found in it."""
+
+    text: str
+    escape: str
+    instructions: tuple[Instruction, ...]
+    ends: tuple[int, ...]
+    problems: tuple[tuple[SyntaxProblem, ...], ...]
+    scripts: dict[int, list[Any]]  # that model's `scripts_by_id`, filled in as rules ask
+
+
+# The last parse of each of the 64 paths parsed most recently. Parsing a path again (an edited
+# document) takes the instructions that lie wholly before the first changed character as they
+# are, objects and all: the text up to them is the same, so everything parsed and worked out for
+# them, shell scripts included (`Dockerfile.scripts_by_id`), is the same too. Their texts point into
+# the earlier `Source`, which holds the same characters there.
+_LAST: Memo[_LastParse] = Memo("last parse per path", 64)
+
+
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:
     """Parse Dockerfile text into the model. Never raises on bad input: problems are recorded."""
     return _Parser(text, path, context_dir).run()
+
+
+def common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (comparing halves in C)."""
+    size = min(len(a), len(b))
+    if a[:size] == b[:size]:
+        return size
+    low, high = 0, size  # a[:low] == b[:low]; they differ before `high`
+    while high - low > 32:
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    while low < high and a[low] == b[low]:
+        low += 1
+    return low
 
 
 class _Parser:
@@ -101,11 +140,20 @@ class _Parser:
         self.instructions: list[Instruction] = []
         self.comments: list[Comment] = []
         self.problems: list[SyntaxProblem] = []
+        self.ends: list[int] = []  # per instruction: the offset after its lines
+        self.problems_of: list[tuple[SyntaxProblem, ...]] = []  # per instruction
+        self.shared: _LastParse | None = None  # the last parse, while its instructions still apply
+        self.scripts: dict[int, list[Any]] = {}  # the model's `scripts_by_id`
+        self.shared_limit = 0  # the characters the last parse's text has in common with this one
 
     # -- lines -------------------------------------------------------------------------
 
     def run(self) -> Dockerfile:
         line = self._directives()
+        last = _LAST.get(self.path)
+        if last is not None and last.escape == self.escape and last.instructions:
+            self.shared = last
+            self.shared_limit = common_prefix(last.text, self.source.text)
         while line < self.count:
             text = self.lines[line]
             stripped = text.lstrip(" \t\ufeff")
@@ -120,6 +168,9 @@ class _Parser:
             else:
                 line = self._instruction(line)
         stages, global_args = _Stages(self).build()
+        _LAST.put(self.path, _LastParse(
+            self.source.text, self.escape, tuple(self.instructions), tuple(self.ends), tuple(self.problems_of), self.scripts
+        ))
         if not self.instructions and not self.problems:
             self.problems.append(SyntaxProblem(Range(Pos(0, 0), Pos(0, 0)), "the file holds no instructions"))
         return Dockerfile(
@@ -134,6 +185,7 @@ class _Parser:
             global_args=global_args,
             problems=sorted(self.problems, key=lambda p: p.range.start),
             context_dir=self.context_dir,
+            scripts_by_id=self.scripts,
         )
 
     def _line_range(self, line: int) -> Range:
@@ -191,13 +243,42 @@ class _Parser:
 
     def _instruction(self, first: int) -> int:
         """Parse the instruction starting on line `first`; returns the line after it."""
-        reused = self._reuse(first)
-        if reused is not None:
-            return reused
+        shared = self._shared(first)
+        if shared is not None:
+            return shared
         problems = len(self.problems)
-        after = self._parse_instruction(first)
-        self._remember(first, after, problems)
+        after = self._reuse(first)
+        if after is None:
+            after = self._parse_instruction(first)
+            self._remember(first, after, problems)
+        src = self.source
+        self.ends.append(src.line_start(after) if after < src.line_count else len(src.text))
+        self.problems_of.append(tuple(self.problems[problems:]))
         return after
+
+    def _shared(self, first: int) -> int | None:
+        """Take the last parse's next instruction as it is, when it starts on line `first` and
+        its lines end before the first character that changed (so in both texts more follows)."""
+        last = self.shared
+        if last is None:
+            return None
+        index = len(self.instructions)
+        if index >= len(last.instructions) or last.ends[index] >= self.shared_limit:
+            self.shared = None  # from here on the texts differ: nothing after is shared either
+            return None
+        inst = last.instructions[index]
+        if inst.first_line != first:
+            self.shared = None
+            return None
+        self.instructions.append(inst)
+        self.nodes.append(inst)
+        self.ends.append(last.ends[index])
+        self.problems_of.append(last.problems[index])
+        self.problems.extend(last.problems[index])
+        for part in (inst, inst.onbuild):
+            if part is not None and id(part) in last.scripts:
+                self.scripts[id(part)] = last.scripts[id(part)]
+        return inst.last_line + 1
 
     def _reuse(self, first: int) -> int | None:
         """Take the instruction from `_TEMPLATES` when the same lines were parsed before."""

@@ -321,17 +321,16 @@ class Script:
 
 
 def shell_counts(df: Dockerfile) -> dict[str, int]:
-    """Counters for `dlint --debug` over the scripts analysed so far for `df` (parses nothing)."""
+    """Counters for `dlint --debug` over the scripts worked out so far for `df` (parses nothing)."""
     counts = {"shell_scripts": 0, "shell_fallback_scripts": 0, "shell_tokenized_segments": 0, "shell_skipped_scripts": 0}
-    for key, value in df._cache.items():
-        if isinstance(key, tuple) and key and key[0] == "scripts":
-            for script in value:  # type: ignore[attr-defined]
-                if script.analysed:
-                    counts["shell_scripts"] += 1
-                    counts["shell_fallback_scripts"] += script.fallback
-                    counts["shell_tokenized_segments"] += script.tokenized
-                else:
-                    counts["shell_skipped_scripts"] += 1
+    for scripts in df.scripts_by_id.values():
+        for script in scripts:
+            if script.analysed:
+                counts["shell_scripts"] += 1
+                counts["shell_fallback_scripts"] += script.fallback
+                counts["shell_tokenized_segments"] += script.tokenized
+            else:
+                counts["shell_skipped_scripts"] += 1
     return counts
 
 
