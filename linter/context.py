@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 MAX_ENTRIES = 20_000  # files and folders listed per context
 MAX_DEPTH = 32
 MAX_READ = 256 * 1024  # bytes read from one file
+MAX_KEPT_TEXT = 4 * 1024 * 1024  # characters of file texts one context keeps
 WILDCARD = re.compile(r"[*?\[]")
 _DOCKERFILE_NAME = re.compile(r"(^|[._-])(dockerfile|containerfile)([._-]|$)|\.dockerignore$|\.containerignore$")
 
@@ -58,6 +59,10 @@ class BuildContext:
     def __init__(self, root: Path, dockerfile_name: str = "Dockerfile") -> None:
         self.root = root
         self._plain: dict[str, bool] = {}
+        # Texts read, as listings are: the language server keeps a context for a few seconds
+        # and lints again on every keystroke, which would re-read the same key files each time.
+        self._texts: dict[tuple[str, int], str | None] = {}
+        self._text_chars = 0
         self.ignore_file: str | None = None
         self.matcher = Matcher(())
         for name in (f"{dockerfile_name}.dockerignore", ".dockerignore"):
@@ -114,7 +119,18 @@ class BuildContext:
         return Entry(rel, stat.S_ISDIR(info.st_mode), stat.S_ISLNK(info.st_mode), info.st_size)
 
     def read_text(self, rel: str, limit: int = MAX_READ) -> str | None:
-        """A small regular file's text (None: missing, a link, a folder, binary or too big)."""
+        """A small regular file's text (None: missing, a link, a folder, binary or too big;
+        cached, up to `MAX_KEPT_TEXT` characters in all)."""
+        key = (rel, limit)
+        if key in self._texts:
+            return self._texts[key]
+        text = self._read_text(rel, limit)
+        if self._text_chars + len(text or "") <= MAX_KEPT_TEXT:
+            self._texts[key] = text
+            self._text_chars += len(text or "")
+        return text
+
+    def _read_text(self, rel: str, limit: int) -> str | None:
         path = self._inside(rel)
         if path is None:
             return None

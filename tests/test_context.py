@@ -91,3 +91,17 @@ def test_dockerfile_specific_ignore_file_takes_precedence(tmp_path: Path) -> Non
     make(tmp_path, {".dockerignore": "a\n", "api.Dockerfile.dockerignore": "b\n"})
     assert BuildContext(tmp_path, "api.Dockerfile").ignore_file == "api.Dockerfile.dockerignore"
     assert BuildContext(tmp_path, "Dockerfile").ignore_file == ".dockerignore"
+
+
+def test_a_context_reads_each_file_once_within_a_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "id_rsa").write_text("first")
+    context = BuildContext(tmp_path)
+    assert context.read_text("id_rsa") == "first"
+    (tmp_path / "id_rsa").write_text("second")
+    assert context.read_text("id_rsa") == "first"  # a context is one reading of the folder
+    assert BuildContext(tmp_path).read_text("id_rsa") == "second"
+    monkeypatch.setattr(context_module, "MAX_KEPT_TEXT", 3)
+    small = BuildContext(tmp_path)
+    assert small.read_text("id_rsa") == "second"
+    (tmp_path / "id_rsa").write_text("third")
+    assert small.read_text("id_rsa") == "third"  # too big to keep: read again
