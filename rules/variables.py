@@ -86,23 +86,27 @@ def inherited_args(df: Dockerfile, stage: Stage) -> set[str]:
     good="ARG NODE_VERSION=22\nFROM node:${NODE_VERSION}-slim",
     buildkit=("UndefinedArgInFrom",),
     needs_text=("$",),
+    each=("FROM",),
 )
-def undefined_arg_in_from(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    declared = {kv.key for arg in df.global_args for kv in df.key_values(arg)} | AUTOMATIC_ARGS
-    for stage in df.stages:
-        inst = stage.from_
-        texts = [inst.args.sub(0, len(stage.base_text))]
-        texts.extend(t for t in _expanded_texts(df, inst) if t is not inst.args)
-        if stage.platform is not None and stage.platform.value_range is not None:
-            rng = stage.platform.value_range
-            texts.append(MappedText(df.source.slice(rng), df.source, ((0, df.source.offset(rng.start)),)))
-        seen: set[str] = set()
-        for text in texts:
-            for ref, rng in _refs_in(text, df.escape):
-                if ref.name in declared or ref.name in seen:
-                    continue
-                seen.add(ref.name)
-                yield ctx.finding(rng, name=ref.name, hint=suggestion(ref.name, declared - AUTOMATIC_ARGS))
+def undefined_arg_in_from(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None or stage.from_ is not inst:
+        return
+    texts = [inst.args.sub(0, len(stage.base_text))]
+    texts.extend(t for t in _expanded_texts(df, inst) if t is not inst.args)
+    if stage.platform is not None and stage.platform.value_range is not None:
+        rng = stage.platform.value_range
+        texts.append(MappedText(df.source.slice(rng), df.source, ((0, df.source.offset(rng.start)),)))
+    declared: set[str] | None = None  # the global ARGs, all of them before the first FROM
+    seen: set[str] = set()
+    for text in texts:
+        for ref, rng in _refs_in(text, df.escape):
+            if declared is None:
+                declared = {kv.key for arg in df.global_args for kv in df.key_values(arg)} | AUTOMATIC_ARGS
+            if ref.name in declared or ref.name in seen:
+                continue
+            seen.add(ref.name)
+            yield ctx.finding(rng, name=ref.name, hint=suggestion(ref.name, declared - AUTOMATIC_ARGS))
 
 
 @rule(
@@ -163,33 +167,44 @@ def _declared_in(inst: Instruction, df: Dockerfile) -> set[str]:
     good="FROM alpine:3.20\nARG SRC_DIR=src\nCOPY $SRC_DIR /app/",
     buildkit=("UndefinedVar",),
     needs_text=("$",),
+    each=EXPANDED,
 )
-def undefined_var(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    global_names = {kv.key for arg in df.global_args for kv in df.key_values(arg)}
-    for stage in df.stages:
-        root = root_base(df, stage)
-        bare = root.is_scratch or (root.base is not None and root.base.name in BARE_OS_IMAGES)
-        inherited = inherited_args(df, stage)
-        for inst in stage.instructions:
-            if inst.keyword not in EXPANDED:
+def undefined_var(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None:
+        return  # a global ARG: FROM lines are DF406's
+    known: tuple[set[str], set[str], bool] | None = None
+    scope: dict[str, str | None] | None = None
+    reported: set[str] = set()
+    for text in _expanded_texts(df, inst):
+        for ref, rng in _refs_in(text, df.escape):
+            name = ref.name
+            if name in reported or name in AUTOMATIC_ARGS or name == "PATH":
                 continue
-            scope: dict[str, str | None] | None = None
-            reported: set[str] = set()
-            for text in _expanded_texts(df, inst):
-                for ref, rng in _refs_in(text, df.escape):
-                    name = ref.name
-                    if name in reported or name in AUTOMATIC_ARGS or name in global_names or name in inherited or name == "PATH":
-                        continue
-                    if scope is None:
-                        scope = df.scope(inst)
-                        scope.update(dict.fromkeys(_declared_in(inst, df)))
-                    if name in scope:
-                        continue
-                    hint = suggestion(name, [*scope, *global_names])
-                    if not bare and not hint:
-                        continue
-                    reported.add(name)
-                    yield ctx.finding(rng, name=name, hint=hint)
+            if known is None:
+                known = _known_in_stage(df, stage)
+            global_names, inherited, bare = known
+            if name in global_names or name in inherited:
+                continue
+            if scope is None:
+                scope = df.scope(inst)
+                scope.update(dict.fromkeys(_declared_in(inst, df)))
+            if name in scope:
+                continue
+            hint = suggestion(name, [*scope, *global_names])
+            if not bare and not hint:
+                continue
+            reported.add(name)
+            yield ctx.finding(rng, name=name, hint=hint)
+
+
+def _known_in_stage(df: Dockerfile, stage: Stage) -> tuple[set[str], set[str], bool]:
+    """The global ARG names, the ARGs the stage inherits from the stages it builds on, and
+    whether its root image is scratch or a bare OS (all of them earlier in the file)."""
+    root = root_base(df, stage)
+    bare = root.is_scratch or (root.base is not None and root.base.name in BARE_OS_IMAGES)
+    global_names = {kv.key for arg in df.global_args for kv in df.key_values(arg)}
+    return global_names, inherited_args(df, stage), bare
 
 
 _SHELL_ASSIGN = "(?:(?<![\\w$]){n}=|\\bfor\\s+{n}\\b|\\bread\\b[^;&|\\n]*\\b{n}\\b|\\blocal\\s+{n}\\b)"
