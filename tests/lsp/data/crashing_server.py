@@ -13,10 +13,10 @@ rule = registry().by_code["DL3000"]
 original = rule.check
 
 
-def crashing_check(df: Any, ctx: Any) -> Any:
+def crashing_check(df: Any, *args: Any) -> Any:  # (df, ctx), or (df, inst, ctx) per instruction
     if "CRASH" in df.source.text:
         raise RuntimeError("boom on purpose")
-    return original(df, ctx)
+    return original(df, *args)
 
 
 object.__setattr__(rule, "check", crashing_check)
