@@ -160,9 +160,10 @@ def _check(
 ) -> _Kept:
     found: list[Finding] = []
     crashes: list[tuple[str, str]] = []
-    targets = [(inst, by_keyword.get(inst.keyword, ()))]
-    if inst.onbuild is not None and inst.onbuild.keyword in onbuild:
-        targets.append((inst.onbuild, onbuild[inst.onbuild.keyword]))
+    # Rules on every instruction (`each=("*",)`) are listed under "*".
+    targets = [(inst, [*by_keyword.get(inst.keyword, ()), *by_keyword.get("*", ())])]
+    if inst.onbuild is not None:
+        targets.append((inst.onbuild, [*onbuild.get(inst.onbuild.keyword, ()), *onbuild.get("*", ())]))
     for target, checks in targets:
         for rule, ctx in checks:
             try:

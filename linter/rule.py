@@ -167,7 +167,7 @@ class Rule:
     needs_text: tuple[str, ...] = ()
     module: str = ""
     # Per-instruction rules: `check(df, inst, ctx)` is called on each instruction with one of
-    # these keywords (and on ONBUILD bodies with `onbuild`). Its findings on `inst` may depend
+    # these keywords, or on every one with `("*",)` (and on ONBUILD bodies with `onbuild`). Its findings on `inst` may depend
     # only on the file up to the end of `inst` (instructions, comments, directives), the path and
     # the config: never on later instructions or comments, or on the build context. The engine keeps them per
     # instruction and reuses them while the file up to that instruction is unchanged
@@ -193,6 +193,12 @@ class Rule:
 
     def instructions_of(self, model: Any) -> Iterable[Any]:
         """The instructions of `model` a per-instruction rule checks, in file order."""
+        if self.each == ("*",):
+            if self.onbuild:
+                from docklint.model.dockerfile import iter_with_onbuild
+
+                return iter_with_onbuild(model.instructions)
+            return model.instructions
         if len(self.each) == 1:
             return model.with_onbuild(self.each[0]) if self.onbuild else model.of(self.each[0])
         if self.onbuild:
@@ -248,7 +254,9 @@ def rule(
         raise ValueError(f"unknown rule kind {kind!r}")
     if (onbuild or given) and not each:
         raise ValueError("onbuild= and given= apply to per-instruction rules (each=)")
-    if each and not needs_instructions:
+    if "*" in each and each != ("*",):
+        raise ValueError('each=("*",) (every instruction) takes no other keywords')
+    if each and each != ("*",) and not needs_instructions:
         needs_instructions = each  # ONBUILD bodies count: the gate reads them too
 
     def decorate(check: Any) -> Any:

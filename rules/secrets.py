@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-from docklint.model.dockerfile import Dockerfile, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile
 from docklint.model.nodes import Instruction, KeyValue
 from docklint.model.source import MappedText, Range
 from docklint.rule import Context, Finding, Fix, Severity, TextEdit, rule
@@ -139,24 +139,25 @@ def secret_texts(inst: Instruction) -> Iterator[tuple[MappedText, Sequence[tuple
     good="FROM alpine:3.20\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 ls",
     history=True,
     tags=("secret",),
+    each=("*",),
+    onbuild=True,
 )
-def secret_value_in_instruction(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
+def secret_value_in_instruction(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     from docklint.secrets import scan_text
 
-    for inst in iter_with_onbuild(df.instructions):
-        if inst.onbuild is not None:
-            continue  # its wrapped instruction is scanned on its own
-        if inst.keyword in ("ENV", "ARG", "LABEL"):
-            for kv in df.key_values(inst):
-                for rng, masked in _pair_secrets(df, kv, scan_text):
-                    yield ctx.finding(rng, secret=masked)
-        for text, candidates in secret_texts(inst):
-            for hit in scan_text(text.text, candidates=candidates):
-                end = hit.end
-                if hit.kind == "private key":
-                    newline = text.text.find("\n", hit.start, hit.end)
-                    end = newline if newline > 0 else end
-                yield ctx.finding(text.range(hit.start, end), secret=hit.masked)
+    if inst.onbuild is not None:
+        return  # its wrapped instruction is scanned on its own
+    if inst.keyword in ("ENV", "ARG", "LABEL"):
+        for kv in df.key_values(inst):
+            for rng, masked in _pair_secrets(df, kv, scan_text):
+                yield ctx.finding(rng, secret=masked)
+    for text, candidates in secret_texts(inst):
+        for hit in scan_text(text.text, candidates=candidates):
+            end = hit.end
+            if hit.kind == "private key":
+                newline = text.text.find("\n", hit.start, hit.end)
+                end = newline if newline > 0 else end
+            yield ctx.finding(text.range(hit.start, end), secret=hit.masked)
 
 
 def _pair_secrets(df: Dockerfile, kv: KeyValue, scan: Callable[..., list[SecretHit]]) -> Iterator[tuple[Range, str]]:
