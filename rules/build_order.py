@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+from functools import lru_cache
 from typing import Iterator
 
 from docklint.model.dockerfile import Dockerfile, copy_paths
+from docklint.model.memo import register_lru
 from docklint.model.nodes import Instruction, Stage, Word
 from docklint.model.shell import Command
 from docklint.rule import Context, Finding, Option, Severity, rule
@@ -100,6 +102,14 @@ def _is_manifest(source: str) -> bool:
     name = posixpath.basename(source.rstrip("/"))
     if not name or name in (".", ".."):
         return False
+    return _names_manifest(name)
+
+
+@register_lru
+@lru_cache(maxsize=1024)
+def _names_manifest(name: str) -> bool:
+    """Whether a file name is, or as a pattern covers, a manifest (asked again for the same
+    names on every lint of an edited file: ~25 patterns each)."""
     return any(fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(pattern, name) for pattern in MANIFESTS)
 
 
