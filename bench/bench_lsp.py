@@ -6,9 +6,11 @@ With a real client over stdio (a small JSON-RPC client in this file, the same fo
 - start-up: from spawning the server to the first publishDiagnostics for an opened document
   (median of `--starts` fresh processes);
 - edit latency: from sending didChange to receiving publishDiagnostics for that version, over
-  `--edits` edits that each write a new unknown instruction (`FOO barN`) on the last line, so
+  `--edits` edits that each write a new unknown instruction (`FOO barN`) on one line, so
   every edit changes the diagnostics and no text repeats; median and p95, on a 30-line and a
-  500-line Dockerfile from the shared corpus.
+  500-line Dockerfile from the shared corpus. The line is added at the end of the file
+  (`--at end`, the default), before the instruction nearest the middle (`--at middle`: everything
+  after it is linted again) or before the first instruction (`--at start`: everything is).
 The peer is `docker-langserver --stdio` (npm `dockerfile-language-server-nodejs`; install it
 with `npm install --prefix /tmp/peer dockerfile-language-server-nodejs`). The machine's other
 load shows in the numbers: compare the ratios taken in one run.
@@ -138,7 +140,22 @@ def start_up(command: list[str], path: Path) -> float:
         session.close()
 
 
-def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
+def edit_line(text: str, at: str) -> int:
+    """The line the benchmark types on: the end of the file, or the first line of the
+    instruction nearest the middle, or of the first instruction (never inside a continuation)."""
+    lines = text.split("\n")
+    if at == "end":
+        return len(lines) - 1  # an empty last line when the file ends with a newline
+    starts = [
+        index for index, line in enumerate(lines)
+        if line[:1].isalpha() and (index == 0 or not lines[index - 1].rstrip().endswith("\\"))
+    ]
+    if at == "start":
+        return starts[0]
+    return min(starts, key=lambda index: abs(index - len(lines) // 2))
+
+
+def edit_latency(command: list[str], path: Path, edits: int, at: str = "end") -> list[float]:
     """Milliseconds from each didChange to the diagnostics for its version."""
     session = Session(command)
     samples: list[float] = []
@@ -146,8 +163,7 @@ def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
         session.initialize(path.parent)
         uri = path.as_uri()
         text = path.read_text(encoding="utf-8")
-        lines = text.split("\n")
-        last = len(lines) - 1  # an empty last line when the file ends with a newline
+        last = edit_line(text, at)
         session.send({"method": "textDocument/didOpen", "params": {"textDocument": {
             "uri": uri, "languageId": "dockerfile", "version": 1, "text": text}}})
         session.publish_for(uri, 1)
@@ -168,7 +184,7 @@ def edit_latency(command: list[str], path: Path, edits: int) -> list[float]:
     return samples
 
 
-def engine_latency(path: Path, edits: int) -> list[float]:
+def engine_latency(path: Path, edits: int, at: str = "end") -> list[float]:
     """Milliseconds of `lint_text` alone, in this process, on the same sequence of texts: the
     part of the edit latency that is the engine's, not the server's. The garbage collector is
     handled as the server handles it (start-up objects frozen, no automatic collection during
@@ -186,10 +202,12 @@ def engine_latency(path: Path, edits: int) -> list[float]:
     gc.collect()
     gc.freeze()
     gc.disable()
+    lines = text.split("\n")
+    line = edit_line(text, at)
     samples = []
     try:
         for index in range(edits):
-            edited = text + f"{EDIT_LINE}{index}\n"
+            edited = "\n".join([*lines[:line], f"{EDIT_LINE}{index}", *lines[line:]])
             started = time.perf_counter()
             last = lint_text(edited, str(path), config, context_dir=str(path.parent))
             samples.append((time.perf_counter() - started) * 1000)
@@ -211,20 +229,20 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
 
 
-def measure_engine(edits: int) -> dict[str, Any]:
+def measure_engine(edits: int, at: str = "end") -> dict[str, Any]:
     result: dict[str, Any] = {"server": "engine only (lint_text in-process)"}
     for label, relative in FILES.items():
-        samples = engine_latency(CORPUS / relative, edits)
+        samples = engine_latency(CORPUS / relative, edits, at)
         result[label] = {"median_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples)}
     return result
 
 
-def measure(name: str, command: list[str], edits: int, starts: int) -> dict[str, Any]:
-    result: dict[str, Any] = {"server": name, "command": command}
+def measure(name: str, command: list[str], edits: int, starts: int, at: str = "end") -> dict[str, Any]:
+    result: dict[str, Any] = {"server": name, "command": command, "at": at}
     first = [start_up(command, CORPUS / FILES["30 lines"]) for _ in range(starts)]
     result["first_diagnostics_s"] = {"median": statistics.median(first), "max": max(first)}
     for label, relative in FILES.items():
-        samples = edit_latency(command, CORPUS / relative, edits)
+        samples = edit_latency(command, CORPUS / relative, edits, at)
         result[label] = {"median_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples)}
     return result
 
@@ -261,13 +279,16 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--peer", help="path to docker-langserver (default: PATH, then /tmp/peer)")
     parser.add_argument("--json", help="also write the numbers to this file")
+    parser.add_argument("--at", choices=("end", "middle", "start"), default="end",
+                        help="where the edits type: the last line, mid-file, or above the first instruction")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    ours = measure("dlint", [sys.executable, "-m", "docklint", "lsp"], args.edits, args.starts)
+    ours = measure("dlint", [sys.executable, "-m", "docklint", "lsp"], args.edits, args.starts, args.at)
     peer_command = find_peer(args.peer)
-    peer = measure("docker-langserver", peer_command, args.edits, args.starts) if peer_command else None
-    engine = measure_engine(args.edits)
+    peer = measure("docker-langserver", peer_command, args.edits, args.starts, args.at) if peer_command else None
+    engine = measure_engine(args.edits, args.at)
     print(f"load average at the start: {load:.2f} (2 cores; other work on the machine inflates every number)")
+    print(f"edits typed at: {args.at}")
     print(table(ours, peer, engine))
     if peer is None:
         print("(peer not found: npm install --prefix /tmp/peer dockerfile-language-server-nodejs)")
