@@ -133,8 +133,8 @@ def stage_name_casing(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     each=("FROM",),
 )
 def from_as_casing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
-    if stage is None or stage.from_ is not inst:
+    stage = df.stage_started_by(inst)
+    if stage is None:
         return
     words = inst.words
     if stage.name is None or len(words) < 3 or words[-2].raw.lower() != "as":
@@ -210,8 +210,8 @@ def reserved_stage_name(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     each=("FROM",),
 )
 def from_platform_flag_const(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
-    if stage is None or stage.from_ is not inst:
+    stage = df.stage_started_by(inst)
+    if stage is None:
         return
     flag = stage.platform
     if flag is None or not flag.value or "$" in flag.value:
@@ -243,8 +243,8 @@ def from_platform_flag_const(df: Dockerfile, inst: Instruction, ctx: Context) ->
     each=("FROM",),
 )
 def redundant_target_platform(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
-    if stage is None or stage.from_ is not inst:
+    stage = df.stage_started_by(inst)
+    if stage is None:
         return
     flag = stage.platform
     if flag is None or flag.value not in ("$TARGETPLATFORM", "${TARGETPLATFORM}"):

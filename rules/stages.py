@@ -299,8 +299,8 @@ def copy_from_stage_index(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
     each=("FROM",),
 )
 def digest_without_tag(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
-    if stage is None or stage.from_ is not inst:
+    stage = df.stage_started_by(inst)
+    if stage is None:
         return
     base = stage.base
     if base is None or "$" in stage.base_text or base.digest is None or base.tag is not None:

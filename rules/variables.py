@@ -89,8 +89,8 @@ def inherited_args(df: Dockerfile, stage: Stage) -> set[str]:
     each=("FROM",),
 )
 def undefined_arg_in_from(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
-    if stage is None or stage.from_ is not inst:
+    stage = df.stage_started_by(inst)
+    if stage is None:
         return
     texts = [inst.args.sub(0, len(stage.base_text))]
     texts.extend(t for t in _expanded_texts(df, inst) if t is not inst.args)

@@ -111,6 +111,11 @@ class Dockerfile:
     def stage_of(self, inst: Instruction) -> Stage | None:
         return self.stages[inst.stage_index] if 0 <= inst.stage_index < len(self.stages) else None
 
+    def stage_started_by(self, inst: Instruction) -> Stage | None:
+        """The stage a FROM starts (None for any other instruction): what per-FROM rules read."""
+        stage = self.stage_of(inst)
+        return stage if stage is not None and stage.from_ is inst else None
+
     @property
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None

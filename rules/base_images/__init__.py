@@ -29,7 +29,7 @@ from docklint.rule import Context, Finding, Severity, rule
     each=("FROM",),
 )
 def image_tag_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     base = stage.base if stage is not None else None
     # Variables are DF202's business: their value is only a default here.
     if stage is None or base is None or "$" in stage.base_text:
@@ -56,7 +56,7 @@ def image_tag_missing(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterat
     each=("FROM",),
 )
 def image_tag_latest(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     base = stage.base if stage is not None else None
     if stage is None or base is None or "$" in stage.base_text:
         return
@@ -86,7 +86,7 @@ def image_tag_latest(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterato
 def base_image_not_digest_pinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     if not (ctx.config.require_digest or ctx.config.strict):
         return
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     base = stage.base if stage is not None else None
     if stage is None or base is None or base.digest is not None or "@" in stage.base_text:
         return
@@ -113,7 +113,7 @@ def base_image_not_digest_pinned(df: Dockerfile, inst: Instruction, ctx: Context
     each=("FROM",),
 )
 def from_arg_default_unpinned(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     base = stage.base if stage is not None else None
     if stage is None or base is None or "$" not in stage.base_text or stage.base_unresolved or base.digest is not None:
         return

@@ -81,7 +81,7 @@ def end_of_life(ref: ImageRef) -> EndOfLife | None:
     each=("FROM",),
 )
 def base_image_eol(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     if stage is None or stage.base is None or stage.base_unresolved:
         return
     entry = end_of_life(stage.base)

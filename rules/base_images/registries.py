@@ -152,7 +152,7 @@ def copy_from_image_unpinned(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
 def base_image_unofficial(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
     if ctx.config.trusted_registries:
         return
-    stage = df.stage_of(inst)
+    stage = df.stage_started_by(inst)
     if stage is None or not stage.base_text or stage.base is None or stage.base_unresolved:
         return
     ref = stage.base
