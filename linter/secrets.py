@@ -13,6 +13,7 @@ goes through `mask`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -286,6 +287,7 @@ def scan_line_cached(line: str) -> tuple[tuple[str, str], ...]:
 # are `_own_hits`' business.
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
 _KEYWORD = re.compile(r"(?i:pass|pwd|secret|token|key|auth|cred)[\w.-]*[\"']?\s*(?:[:=]|:=|=>)")
+_ASSIGNED_NAME = re.compile(r"[\w.-]*(?i:pass|pwd|secret|token|key|auth|cred)[\w.-]*[\"']?\s*(?:[:=]|:=|=>)")
 # Fixed parts of the formats detect-secrets' format plugins look for (AWS, Artifactory, Azure,
 # GitHub, GitLab, JWT, Mailchimp, npm, OpenAI, PyPI, SendGrid, Slack, Square, Stripe, Telegram,
 # Twilio, Discord): a long token with none of them only matters to the entropy plugins.
@@ -375,9 +377,25 @@ def _detect_secrets_hits(text: str, start: int, end: int) -> Iterator[SecretHit]
     for line in text[start:end].split("\n"):
         if len(line) <= 2000 and _worth_scanning(line):
             line_start = text.rfind("\n", 0, offset) + 1
-            for detector, value in scan_line_cached(line.rstrip()):
+            for detector, value in _line_secrets(line.rstrip()):
                 yield from _locate(detector, value, text, line, offset, line_start)
         offset += len(line) + 1
+
+
+def _line_secrets(line: str) -> list[tuple[str, str]]:
+    """detect-secrets' findings for a line, each keyword assignment on it included. Its keyword
+    plugin reports the first assignment of a line only, and its heuristics drop a value when an
+    earlier one on the line looks like an id (`CLIENT_ID=... CLIENT_SECRET=...` in one `echo`).
+    So the line is also scanned from the start of each assignment to a credential-like name
+    that does not start it (at most 16 a line)."""
+    found = list(scan_line_cached(line))
+    for match in itertools.islice(_ASSIGNED_NAME.finditer(line), 16):
+        if not line[: match.start()].strip():
+            continue  # the whole line's scan saw this one first
+        for hit in scan_line_cached(line[match.start() :]):
+            if hit not in found:
+                found.append(hit)
+    return found
 
 
 def _locate(detector: str, value: str, text: str, line: str, offset: int, line_start: int) -> Iterator[SecretHit]:

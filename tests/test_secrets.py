@@ -94,9 +94,10 @@ def test_results_are_cached_by_content() -> None:
     assert scan_text(line) == first and first
     assert _scan_memo.cache_info().hits == before + 1
     # a line already seen, inside a new text: detect-secrets' answer comes from the line cache
-    lines_before = scan_line_cached.cache_info().hits
+    lines_before = scan_line_cached.cache_info()
     scan_text(line + "\nRUN true")
-    assert scan_line_cached.cache_info().hits == lines_before + 1
+    lines_after = scan_line_cached.cache_info()
+    assert lines_after.misses == lines_before.misses and lines_after.hits > lines_before.hits
 
 
 def test_redact_keeps_length_and_hides_secrets() -> None:
