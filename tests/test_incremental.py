@@ -222,3 +222,17 @@ def test_shellcheck_results_are_not_kept_when_shellcheck_failed(monkeypatch: pyt
     monkeypatch.undo()
     if shellcheck.binary() is not None:
         assert [f.code for f in lint_text(text, "Dockerfile", config).findings] == ["SC2154"]
+
+
+def test_prefix_ids_are_bounded_and_never_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docklint import incremental
+
+    monkeypatch.setattr(incremental, "_PREFIX_LIMIT", 50)
+    monkeypatch.setattr(incremental, "_PREFIXES", {})
+    seen: set[int] = set()
+    for index in range(40):
+        text = f"FROM alpine:3.20\nLABEL n={index}\nRUN echo {index}\nWORKDIR /w{index}\n"
+        ids = incremental.prefix_ids(parse(text, "bounded/Dockerfile"))
+        assert len(incremental._PREFIXES) <= 50 + len(ids)
+        assert not (set(ids[1:]) & seen)  # a new text never gets an id another text had
+        seen.update(ids[1:])
