@@ -236,32 +236,66 @@ def _stage_texts(inst: Instruction) -> Iterator[MappedText]:
     "instruction meant but changes what gets built.",
     needs_instructions=("ARG",),
     needs_text=("$",),
+    each=(*EXPANDED, "RUN"),
 )
-def global_arg_not_redeclared(df: Dockerfile, ctx: Context) -> Iterator[Finding]:
-    global_lines: dict[str, int] = {}
-    for arg in df.global_args:
-        for kv in df.key_values(arg):
-            global_lines.setdefault(kv.key, arg.first_line + 1)
+def global_arg_not_redeclared(df: Dockerfile, inst: Instruction, ctx: Context) -> Iterator[Finding]:
+    stage = df.stage_of(inst)
+    if stage is None:
+        return
+    global_lines = _global_arg_lines(df)
     if not global_lines:
         return
-    for stage in df.stages:
+    reported = set(_reported_before(df, stage, global_lines)[inst.index])
+    for name, text, ref in _global_uses(df, inst, global_lines, reported):
+        yield ctx.finding(text.range(ref.start, ref.end), fix=_redeclare(df, stage, name),
+                          name=name, line=global_lines[name])
+
+
+def _global_arg_lines(df: Dockerfile) -> dict[str, int]:
+    """The (1-based) line of the first global ARG declaring each name (all before any stage)."""
+    found: dict[str, int] = {}
+    for arg in df.global_args:
+        for kv in df.key_values(arg):
+            found.setdefault(kv.key, arg.first_line + 1)
+    return found
+
+
+def _reported_before(df: Dockerfile, stage: Stage, global_lines: dict[str, int]) -> dict[int, frozenset[str]]:
+    """For each instruction of the stage, by index, the global ARG names DF418 reported on the
+    stage's instructions before it (each name is reported once a stage), starting from those the
+    stage inherits. Worked out once per stage and model; each entry reads only earlier ones."""
+    key = ("global-args-reported", stage.index)
+    cached = df._cache.get(key)
+    if cached is None:
         reported = inherited_args(df, stage)  # set in the child too: BuildKit carries them over
+        cached = {}
         for inst in stage.instructions:
-            if inst.keyword not in EXPANDED and inst.keyword != "RUN":
+            cached[inst.index] = frozenset(reported)
+            for _use in _global_uses(df, inst, global_lines, reported):
+                pass  # (what it reports is added to `reported`)
+        df._cache[key] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _global_uses(
+    df: Dockerfile, inst: Instruction, global_lines: dict[str, int], reported: set[str]
+) -> Iterator[tuple[str, MappedText, VarRef]]:
+    """Uses of a global ARG the stage did not re-declare, in `inst`, each name once (added to
+    `reported`)."""
+    if inst.keyword not in EXPANDED and inst.keyword != "RUN":
+        return
+    texts = list(_stage_texts(inst)) if inst.keyword == "RUN" else list(_expanded_texts(df, inst))
+    for text in texts:
+        for ref in references(text.text, df.escape):
+            name = ref.name
+            if name not in global_lines or name in reported or name in AUTOMATIC_ARGS:
                 continue
-            texts = list(_stage_texts(inst)) if inst.keyword == "RUN" else list(_expanded_texts(df, inst))
-            for text in texts:
-                for ref in references(text.text, df.escape):
-                    name = ref.name
-                    if name not in global_lines or name in reported or name in AUTOMATIC_ARGS:
-                        continue
-                    if name in df.scope(inst) or name in _declared_in(inst, df):
-                        continue
-                    if inst.keyword == "RUN" and re.search(_SHELL_ASSIGN.format(n=re.escape(name)), text.text):
-                        continue
-                    reported.add(name)
-                    yield ctx.finding(text.range(ref.start, ref.end), fix=_redeclare(df, stage, name),
-                                      name=name, line=global_lines[name])
+            if name in df.scope(inst) or name in _declared_in(inst, df):
+                continue
+            if inst.keyword == "RUN" and re.search(_SHELL_ASSIGN.format(n=re.escape(name)), text.text):
+                continue
+            reported.add(name)
+            yield name, text, ref
 
 
 def _redeclare(df: Dockerfile, stage: Stage, name: str) -> Fix:
