@@ -10,6 +10,7 @@ moved to where their lines are now (`relocate.py`).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -89,6 +90,11 @@ class _LastParse:
     ends: tuple[int, ...]
     problems: tuple[tuple[SyntaxProblem, ...], ...]
     scripts: dict[int, list[Any]]  # that model's `scripts_by_id`, filled in as rules ask
+    nodes: tuple[Node, ...]
+    comments: tuple[Comment, ...]
+    nodes_after: tuple[int, ...]  # per instruction: how many nodes and comments came up to it
+    comments_after: tuple[int, ...]
+    stages: tuple[Stage, ...]
 
 
 # The last parse of each of the 64 paths parsed most recently. Parsing a path again (an edited
@@ -142,9 +148,10 @@ class _Parser:
         self.problems: list[SyntaxProblem] = []
         self.ends: list[int] = []  # per instruction: the offset after its lines
         self.problems_of: list[tuple[SyntaxProblem, ...]] = []  # per instruction
-        self.shared: _LastParse | None = None  # the last parse, while its instructions still apply
         self.scripts: dict[int, list[Any]] = {}  # the model's `scripts_by_id`
-        self.shared_limit = 0  # the characters the last parse's text has in common with this one
+        self.nodes_after: list[int] = []
+        self.comments_after: list[int] = []
+        self.shared_stages: dict[int, Stage] = {}  # the last parse's stages by `id` of a FROM taken
 
     # -- lines -------------------------------------------------------------------------
 
@@ -152,8 +159,7 @@ class _Parser:
         line = self._directives()
         last = _LAST.get(self.path)
         if last is not None and last.escape == self.escape and last.instructions:
-            self.shared = last
-            self.shared_limit = common_prefix(last.text, self.source.text)
+            line = self._take_shared(last, common_prefix(last.text, self.source.text), line)
         while line < self.count:
             text = self.lines[line]
             stripped = text.lstrip(" \t\ufeff")
@@ -169,7 +175,9 @@ class _Parser:
                 line = self._instruction(line)
         stages, global_args = _Stages(self).build()
         _LAST.put(self.path, _LastParse(
-            self.source.text, self.escape, tuple(self.instructions), tuple(self.ends), tuple(self.problems_of), self.scripts
+            self.source.text, self.escape, tuple(self.instructions), tuple(self.ends), tuple(self.problems_of),
+            self.scripts, tuple(self.nodes), tuple(self.comments), tuple(self.nodes_after), tuple(self.comments_after),
+            tuple(stages),
         ))
         if not self.instructions and not self.problems:
             self.problems.append(SyntaxProblem(Range(Pos(0, 0), Pos(0, 0)), "the file holds no instructions"))
@@ -243,9 +251,6 @@ class _Parser:
 
     def _instruction(self, first: int) -> int:
         """Parse the instruction starting on line `first`; returns the line after it."""
-        shared = self._shared(first)
-        if shared is not None:
-            return shared
         problems = len(self.problems)
         after = self._reuse(first)
         if after is None:
@@ -254,31 +259,35 @@ class _Parser:
         src = self.source
         self.ends.append(src.line_start(after) if after < src.line_count else len(src.text))
         self.problems_of.append(tuple(self.problems[problems:]))
+        self.nodes_after.append(len(self.nodes))
+        self.comments_after.append(len(self.comments))
         return after
 
-    def _shared(self, first: int) -> int | None:
-        """Take the last parse's next instruction as it is, when it starts on line `first` and
-        its lines end before the first character that changed (so in both texts more follows)."""
-        last = self.shared
-        if last is None:
-            return None
-        index = len(self.instructions)
-        if index >= len(last.instructions) or last.ends[index] >= self.shared_limit:
-            self.shared = None  # from here on the texts differ: nothing after is shared either
-            return None
-        inst = last.instructions[index]
-        if inst.first_line != first:
-            self.shared = None
-            return None
-        self.instructions.append(inst)
-        self.nodes.append(inst)
-        self.ends.append(last.ends[index])
-        self.problems_of.append(last.problems[index])
-        self.problems.extend(last.problems[index])
-        for part in (inst, inst.onbuild):
-            if part is not None and id(part) in last.scripts:
-                self.scripts[id(part)] = last.scripts[id(part)]
-        return inst.last_line + 1
+    def _take_shared(self, last: _LastParse, same: int, line: int) -> int:
+        """Take the last parse's instructions whose lines end before `same`, the first character
+        that changed (so in both texts more follows them), as they are, with the comment and
+        blank lines among them; returns the line after the last one taken (`line`: none)."""
+        count = bisect.bisect_left(last.ends, same)
+        if count == 0:
+            return line
+        # The texts agree up to there, parser directives included: take the nodes as they are.
+        self.nodes = list(last.nodes[: last.nodes_after[count - 1]])
+        self.comments = list(last.comments[: last.comments_after[count - 1]])
+        self.instructions = list(last.instructions[:count])
+        self.ends = list(last.ends[:count])
+        self.problems_of = list(last.problems[:count])
+        self.nodes_after = list(last.nodes_after[:count])
+        self.comments_after = list(last.comments_after[:count])
+        for index in range(count):
+            self.problems.extend(last.problems[index])
+            inst = last.instructions[index]
+            for part in (inst, inst.onbuild):
+                if part is not None and id(part) in last.scripts:
+                    self.scripts[id(part)] = last.scripts[id(part)]
+        for stage in last.stages:
+            if stage.from_.index < count:
+                self.shared_stages[id(stage.from_)] = stage
+        return last.instructions[count - 1].last_line + 1
 
     def _reuse(self, first: int) -> int | None:
         """Take the instruction from `_TEMPLATES` when the same lines were parsed before."""
@@ -562,7 +571,7 @@ class _Stages:
         names: dict[str, int] = {}  # lower-cased stage name -> the last stage of that name
         for inst in self.parser.instructions:
             if inst.keyword == "FROM":
-                stage = self._stage(inst, len(stages), names, global_scope)
+                stage = self._stage_again(inst) or self._stage(inst, len(stages), names, global_scope)
                 stages.append(stage)
                 if stage.name is not None:
                     names[stage.name.lower()] = stage.index
@@ -582,6 +591,17 @@ class _Stages:
             if inst.onbuild is not None:
                 inst.onbuild.stage_index = inst.stage_index
         return stages, global_args
+
+    def _stage_again(self, inst: Instruction) -> Stage | None:
+        """The stage of a FROM taken from the last parse, as it was (the text before it is the
+        same, so its index, the stage names before it and the global ARGs are too)."""
+        found = self.parser.shared_stages.get(id(inst))
+        if found is None or found.from_ is not inst:
+            return None
+        return Stage(
+            found.index, inst, found.name, found.name_range, found.base_text, found.base_range, found.base,
+            found.base_stage, found.platform, [], found.base_unresolved,
+        )
 
     def _stage(
         self, inst: Instruction, index: int, names: dict[str, int], scope: dict[str, str | None]
