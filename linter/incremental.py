@@ -38,6 +38,8 @@ _PREFIXES: dict[tuple[int, str, bool], int] = {}
 _PREFIX_LIMIT = 65_536
 _SEEDS: dict[tuple[str, str | None], int] = {}
 _NEXT_ID = itertools.count(1)
+# The last model's instructions and prefix ids per path (64 paths).
+_LAST_IDS: dict[str, tuple[int, tuple[Instruction, ...], list[int]]] = {}
 
 # Findings per (prefix id, rules, config[, facts]): at most 16,384 instructions' worth, or
 # 65,536 findings; each entry is a few hundred bytes.
@@ -73,16 +75,29 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
         _PREFIXES = {}
         _SEEDS.clear()
     seed_key = (df.path, df.image_platform)
-    current = _SEEDS.get(seed_key)
-    if current is None:
-        current = _SEEDS[seed_key] = next(_NEXT_ID)
+    seed_id = _SEEDS.get(seed_key)
+    if seed_id is None:
+        seed_id = _SEEDS[seed_key] = next(_NEXT_ID)
+    current = seed_id
     text = df.source.text
     line_start = df.source.line_start
     line_count = df.source.line_count
     table = _PREFIXES
     ids: list[int] = []
     previous_end = 0
-    for inst in df.instructions:
+    # The parser shares the instructions of the last parse of this path up to the first change
+    # (`parser._LAST`): the same objects have the same text up to their end, so the same ids.
+    last = _LAST_IDS.get(df.path)
+    if last is not None and last[0] == current:
+        _seed, instructions, known = last
+        for inst, old, found in zip(df.instructions, instructions, known):
+            if inst is not old:
+                break
+            ids.append(found)
+        if ids:
+            current = ids[-1]
+            previous_end = df.source.line_start(df.instructions[len(ids) - 1].last_line + 1)
+    for inst in df.instructions[len(ids) :]:
         at_end = inst.last_line + 1 >= line_count
         end = len(text) if at_end else line_start(inst.last_line + 1)
         key = (current, text[previous_end:end], at_end)
@@ -92,6 +107,9 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
         ids.append(found)
         current = found
         previous_end = end
+    if len(_LAST_IDS) >= 64:
+        _LAST_IDS.clear()
+    _LAST_IDS[df.path] = (seed_id, tuple(df.instructions), ids)
     return ids
 
 
