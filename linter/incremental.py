@@ -86,7 +86,7 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
     ids: list[int] = []
     previous_end = 0
     # The parser shares the instructions of the last parse of this path up to the first change
-    # (`parser._LAST`): the same objects have the same text up to their end, so the same ids.
+    # (`reparse.LAST`): the same objects have the same text up to their end, so the same ids.
     last = _LAST_IDS.get(df.path)
     if last is not None and last[0] == current:
         _seed, instructions, known = last

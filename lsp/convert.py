@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from docklint.model.source import Pos, Range, Source
+from docklint.model.source import Pos, Range, Source, common_prefix
 from docklint.shellcheck import wiki_url as shellcheck_wiki
 
 if TYPE_CHECKING:
@@ -221,8 +221,8 @@ def workspace_edit(uri: str, version: int | None, edits: list[types.TextEdit], v
 
 def minimal_edit(old: str, new: str) -> tuple[int, int, str]:
     """The smallest single replacement turning `old` into `new`: (start, end, text) offsets."""
-    start = _common_prefix(old, new)
-    suffix = _common_prefix(old[start:][::-1], new[start:][::-1])
+    start = common_prefix(old, new)
+    suffix = common_prefix(old[start:][::-1], new[start:][::-1])
     end_old, end_new = len(old) - suffix, len(new) - suffix
     # Never cut a CRLF pair: a position between `\r` and `\n` does not exist for a client.
     if 0 < start < len(old) and old[start - 1] == "\r" and old[start] == "\n":
@@ -231,14 +231,3 @@ def minimal_edit(old: str, new: str) -> tuple[int, int, str]:
         end_old += 1
         end_new += 1
     return start, end_old, new[start:end_new]
-
-
-def _common_prefix(a: str, b: str) -> int:
-    limit = min(len(a), len(b))
-    index = 0
-    step = 4096
-    while index + step <= limit and a[index : index + step] == b[index : index + step]:
-        index += step
-    while index < limit and a[index] == b[index]:
-        index += 1
-    return index

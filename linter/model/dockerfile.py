@@ -82,7 +82,7 @@ class Dockerfile:
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
     # The shell scripts of each RUN worked out so far, by `id` of the instruction. They depend
     # on the file up to the end of the instruction only, so the next parse of this path starts
-    # with those of the instructions it shares with this one (`parser._LAST`).
+    # with those of the instructions it shares with this one (`reparse.LAST`).
     scripts_by_id: dict[int, list[Script]] = field(default_factory=dict, repr=False)
 
     def of(self, *keywords: str) -> Iterator[Instruction]:

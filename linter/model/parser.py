@@ -4,8 +4,9 @@ It follows BuildKit's parser (https://github.com/moby/buildkit/tree/master/front
 parser directives only at the top, the escape character from `# escape=`, comment and empty lines
 dropped inside continuations, heredocs on RUN/COPY/ADD, flags and words with exact ranges, ONBUILD
 with its wrapped instruction, then stages and their base images. An edited document is scanned
-again cheaply: instructions whose lines did not change come from a memo table (`_TEMPLATES`),
-moved to where their lines are now (`relocate.py`).
+again cheaply: the instructions before the first change are taken from the last parse of the
+path as they are, and others whose lines did not change from a table of parsed instructions,
+moved to where their lines are now (`reparse.py`, `relocate.py`). Stages are `stages.py`'s.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from docklint.model.dockerfile import (
-    AUTOMATIC_ARGS,
     DIRECTIVES,
     HEREDOC_KEYWORDS,
     JSON_KEYWORDS,
@@ -26,18 +25,14 @@ from docklint.model.dockerfile import (
     NEEDS_ARGUMENTS,
     Dockerfile,
     _unquote,
-    pairs,
-    parse_image_ref,
     split_words,
 )
-from docklint.model.memo import Memo
 from docklint.model.nodes import (
     Blank,
     Comment,
     Directive,
     Flag,
     Heredoc,
-    ImageRef,
     Instruction,
     Node,
     Stage,
@@ -45,86 +40,18 @@ from docklint.model.nodes import (
     Word,
 )
 from docklint.model.relocate import move_instruction, move_problem
-from docklint.model.source import MappedText, Pos, Range, Source
-from docklint.model.variables import expand
+from docklint.model.reparse import DETACHED, LAST, TEMPLATE_CHARS, TEMPLATES, TEMPLATES_PER_LINE, LastParse, Template
+from docklint.model.source import MappedText, Pos, Range, Source, common_prefix
+from docklint.model.stages import StageBuilder
 
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _KEYWORD = re.compile(r"[ \t]*(\S+)")
 _HEREDOC_NAME = re.compile(r"<<(-?)([\"']?)([A-Za-z0-9_][A-Za-z0-9_.\-]*)\2")
-_STAGE_AS = re.compile(r"^(.*?)[ \t]+([Aa][Ss])[ \t]+(\S+)[ \t]*$")
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """An instruction parsed from `chunk` (its lines, terminators included) at line `first`;
-    `at_end`: the lines ran to the end of the file (an unterminated heredoc or continuation
-    depends on that)."""
-
-    chunk: str
-    lines: int
-    at_end: bool
-    instruction: Instruction  # with the ranges of line `first`, texts on a source of `chunk`
-    problems: tuple[SyntaxProblem, ...]
-    first: int
-
-
-# Parsed instructions by (escape character, first line): re-parsing an edited document takes
-# every unchanged instruction from here, moved to its current place (see `relocate.py`). At most
-# 1,024 first lines with up to 4 instructions each, of at most 8 kB each, 256k characters of
-# instruction text in all (about 3 MB: filled by the corpus the table holds about 3 kB per
-# instruction). A 500-line Dockerfile has 255 instructions, 20k characters.
-_TEMPLATES: Memo[tuple[_Template, ...]] = Memo("instructions", 1024, budget=262_144)
-_TEMPLATES_PER_LINE = 4
-_TEMPLATE_CHARS = 8_192
-_DETACHED = Source("")
-
-
-@dataclass(frozen=True, slots=True)
-class _LastParse:
-    """The instructions of the last parse of a path, with where each one's lines end (the
-    offset after its last line terminator) and the syntax problems found in it."""
-
-    text: str
-    escape: str
-    instructions: tuple[Instruction, ...]
-    ends: tuple[int, ...]
-    problems: tuple[tuple[SyntaxProblem, ...], ...]
-    scripts: dict[int, list[Any]]  # that model's `scripts_by_id`, filled in as rules ask
-    nodes: tuple[Node, ...]
-    comments: tuple[Comment, ...]
-    nodes_after: tuple[int, ...]  # per instruction: how many nodes and comments came up to it
-    comments_after: tuple[int, ...]
-    stages: tuple[Stage, ...]
-
-
-# The last parse of each of the 64 paths parsed most recently. Parsing a path again (an edited
-# document) takes the instructions that lie wholly before the first changed character as they
-# are, objects and all: the text up to them is the same, so everything parsed and worked out for
-# them, shell scripts included (`Dockerfile.scripts_by_id`), is the same too. Their texts point into
-# the earlier `Source`, which holds the same characters there.
-_LAST: Memo[_LastParse] = Memo("last parse per path", 64)
 
 
 def parse(text: str, path: str = "Dockerfile", context_dir: str | None = None) -> Dockerfile:
     """Parse Dockerfile text into the model. Never raises on bad input: problems are recorded."""
     return _Parser(text, path, context_dir).run()
-
-
-def common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b` (comparing halves in C)."""
-    size = min(len(a), len(b))
-    if a[:size] == b[:size]:
-        return size
-    low, high = 0, size  # a[:low] == b[:low]; they differ before `high`
-    while high - low > 32:
-        middle = (low + high) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle
-    while low < high and a[low] == b[low]:
-        low += 1
-    return low
 
 
 class _Parser:
@@ -157,7 +84,7 @@ class _Parser:
 
     def run(self) -> Dockerfile:
         line = self._directives()
-        last = _LAST.get(self.path)
+        last = LAST.get(self.path)
         if last is not None and last.escape == self.escape and last.instructions:
             line = self._take_shared(last, common_prefix(last.text, self.source.text), line)
         while line < self.count:
@@ -173,8 +100,8 @@ class _Parser:
                 line += 1
             else:
                 line = self._instruction(line)
-        stages, global_args = _Stages(self).build()
-        _LAST.put(self.path, _LastParse(
+        stages, global_args = StageBuilder(self.instructions, self.escape, self.problems, self.shared_stages).build()
+        LAST.put(self.path, LastParse(
             self.source.text, self.escape, tuple(self.instructions), tuple(self.ends), tuple(self.problems_of),
             self.scripts, tuple(self.nodes), tuple(self.comments), tuple(self.nodes_after), tuple(self.comments_after),
             tuple(stages),
@@ -263,7 +190,7 @@ class _Parser:
         self.comments_after.append(len(self.comments))
         return after
 
-    def _take_shared(self, last: _LastParse, same: int, line: int) -> int:
+    def _take_shared(self, last: LastParse, same: int, line: int) -> int:
         """Take the last parse's instructions whose lines end before `same`, the first character
         that changed (so in both texts more follows them), as they are, with the comment and
         blank lines among them; returns the line after the last one taken (`line`: none)."""
@@ -290,15 +217,15 @@ class _Parser:
         return last.instructions[count - 1].last_line + 1
 
     def _reuse(self, first: int) -> int | None:
-        """Take the instruction from `_TEMPLATES` when the same lines were parsed before."""
+        """Take the instruction from `TEMPLATES` when the same lines were parsed before."""
         key = (self.escape, self.lines[first])
-        found = _TEMPLATES.get(key)
+        found = TEMPLATES.get(key)
         if found is None:
             return None
         src = self.source
         text = src.text
         base = src.line_start(first)
-        chosen: _Template | None = None
+        chosen: Template | None = None
         for template in found:
             after = first + template.lines
             end = src.line_start(after) if after < src.line_count else len(text)
@@ -331,10 +258,10 @@ class _Parser:
         src = self.source
         base = src.line_start(first)
         end = src.line_start(after) if after < src.line_count else len(src.text)
-        if end - base > _TEMPLATE_CHARS:
+        if end - base > TEMPLATE_CHARS:
             return
         key = (self.escape, self.lines[first])
-        found = _TEMPLATES.get(key) or ()
+        found = TEMPLATES.get(key) or ()
         inst = self.instructions[-1]
         self._keep(key, src.text[base:end], after - first, after >= self.count, inst, first, base, self.problems[problems:], found)
 
@@ -348,14 +275,14 @@ class _Parser:
         first: int,
         base: int,
         problems: list[SyntaxProblem],
-        others: tuple[_Template, ...],
+        others: tuple[Template, ...],
     ) -> None:
         """Remember `inst` (at line `first`, offset `base`) as a template for `chunk`: its
         texts leave the file (offsets from the chunk's start, on an empty source that nothing
         reads: a template is always moved before use), its ranges stay."""
-        template = _Template(chunk, lines, at_end, move_instruction(inst, _DETACHED, 0, -base), tuple(problems), first)
-        kept = [t for t in others if t.first != first or t.chunk != chunk][: _TEMPLATES_PER_LINE - 1]
-        _TEMPLATES.put(key, (template, *kept), sum(len(t.chunk) + 64 for t in (template, *kept)))
+        template = Template(chunk, lines, at_end, move_instruction(inst, DETACHED, 0, -base), tuple(problems), first)
+        kept = [t for t in others if t.first != first or t.chunk != chunk][: TEMPLATES_PER_LINE - 1]
+        TEMPLATES.put(key, (template, *kept), sum(len(t.chunk) + 64 for t in (template, *kept)))
 
     def _parse_instruction(self, first: int) -> int:
         src = self.source
@@ -556,84 +483,3 @@ def _flag(joined: MappedText, start: int, end: int, raw: str) -> Flag:
         name_range=joined.range(start, name_end),
         value_range=value_range,
     )
-
-
-class _Stages:
-    """Groups instructions into stages and resolves each FROM."""
-
-    def __init__(self, parser: _Parser) -> None:
-        self.parser = parser
-
-    def build(self) -> tuple[list[Stage], list[Instruction]]:
-        stages: list[Stage] = []
-        global_args: list[Instruction] = []
-        global_scope: dict[str, str | None] = {name: None for name in AUTOMATIC_ARGS}
-        names: dict[str, int] = {}  # lower-cased stage name -> the last stage of that name
-        for inst in self.parser.instructions:
-            if inst.keyword == "FROM":
-                stage = self._stage_again(inst) or self._stage(inst, len(stages), names, global_scope)
-                stages.append(stage)
-                if stage.name is not None:
-                    names[stage.name.lower()] = stage.index
-            elif not stages:
-                if inst.keyword == "ARG":
-                    global_args.append(inst)
-                    for key, raw in pairs(inst):
-                        value = expand(raw, global_scope, self.parser.escape)[0] if raw is not None else None
-                        global_scope[key] = value
-                elif inst.keyword in KEYWORDS:
-                    self.parser.problems.append(
-                        SyntaxProblem(inst.keyword_range, f"`{inst.keyword}` comes before the first `FROM`; only `ARG` may")
-                    )
-            if stages:
-                inst.stage_index = len(stages) - 1
-                stages[-1].instructions.append(inst)
-            if inst.onbuild is not None:
-                inst.onbuild.stage_index = inst.stage_index
-        return stages, global_args
-
-    def _stage_again(self, inst: Instruction) -> Stage | None:
-        """The stage of a FROM taken from the last parse, as it was (the text before it is the
-        same, so its index, the stage names before it and the global ARGs are too)."""
-        found = self.parser.shared_stages.get(id(inst))
-        if found is None or found.from_ is not inst:
-            return None
-        return Stage(
-            found.index, inst, found.name, found.name_range, found.base_text, found.base_range, found.base,
-            found.base_stage, found.platform, [], found.base_unresolved,
-        )
-
-    def _stage(
-        self, inst: Instruction, index: int, names: dict[str, int], scope: dict[str, str | None]
-    ) -> Stage:
-        args = inst.args
-        name: str | None = None
-        name_range: Range | None = None
-        image_end = len(args.text)
-        match = _STAGE_AS.match(args.text)
-        if match:
-            name = match.group(3)
-            name_range = args.range(match.start(3), match.end(3))
-            image_end = match.end(1)
-        elif inst.words and len(inst.words) > 1:
-            image_end = len(inst.words[0].raw)
-        base_text = args.text[:image_end].strip()
-        base_range = args.range(0, len(base_text))
-        expanded, resolved = expand(base_text, scope, self.parser.escape)
-        base: ImageRef | None = None
-        lowered = expanded.lower()
-        base_stage = names.get(lowered)
-        if base_stage is None and lowered != "scratch" and expanded:
-            base = parse_image_ref(expanded)
-        return Stage(
-            index=index,
-            from_=inst,
-            name=name,
-            name_range=name_range,
-            base_text=base_text,
-            base_range=base_range,
-            base=base,
-            base_stage=base_stage,
-            platform=inst.flag("platform"),
-            base_unresolved=not resolved,
-        )

@@ -199,3 +199,20 @@ class MappedText:
         if not pieces:
             pieces.append((0, spans[0][0] if spans else 0))
         return MappedText("".join(parts), source, tuple(pieces))
+
+
+def common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (comparing halves in C)."""
+    size = min(len(a), len(b))
+    if a[:size] == b[:size]:
+        return size
+    low, high = 0, size  # a[:low] == b[:low]; they differ before `high`
+    while high - low > 32:
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    while low < high and a[low] == b[low]:
+        low += 1
+    return low
