@@ -39,3 +39,23 @@ def test_gates_skip_rules_only_where_they_find_nothing() -> None:
 def test_rules_about_something_missing_still_run_on_a_bare_file() -> None:
     codes = {r.code for r in enabled_rules(EVERY_RULE, model=parse("FROM scratch\n"))}
     assert {"DF101", "DL3006", "DL3057"} <= codes  # no USER, base image checks, no HEALTHCHECK
+
+
+def test_gate_strings_are_found_after_edits_as_in_a_fresh_search() -> None:
+    """The engine searches only the changed part of an edited file for gate strings."""
+    import random
+
+    from docklint import engine
+
+    rng = random.Random(5)
+    needles = ["apt", "apt-get", "curl", "pip", "$", "@", "http://", "zz", "a", "RUN"]
+    text = "FROM debian:12\nRUN apt-get update && curl -fsSL http://x\n"
+    for _ in range(300):
+        at = rng.randrange(len(text) + 1)
+        cut = rng.randrange(0, 4)
+        text = text[:at] + rng.choice(["", "p", "ip", "apt", "@", "-get", "http:", "//", "z", "\n"]) + text[at + cut :]
+        occurs, positions = engine._finder("gates/Dockerfile", text)
+        asked = rng.sample(needles, 5)
+        assert {n: occurs(n) for n in asked} == {n: n in text for n in asked}
+        assert all(positions[n] == text.find(n) for n in asked)
+        engine._GATE_FINDS["gates/Dockerfile"] = (text, positions)
