@@ -43,8 +43,8 @@ _CONF_NO_RECOMMENDS = re.compile(r"Install-Recommends\W{1,6}(?:false|0|no)\b", r
 _CONF_ASSUME_YES = re.compile(r"Assume-Yes\W{1,6}(?:true|1|yes)\b", re.IGNORECASE)
 
 
-def apt_get_installs(df: Dockerfile, inst: Instruction | None = None) -> Iterator[Command]:
-    """`apt-get install` commands of every RUN, or of the one RUN `inst`."""
+def apt_get_installs(df: Dockerfile, inst: Instruction) -> Iterator[Command]:
+    """The `apt-get install` commands of one RUN."""
     return df.commands("apt-get", subcommand="install", inst=inst)
 
 

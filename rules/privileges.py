@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from docklint.model.dockerfile import Dockerfile, copy_paths, exec_words, iter_with_onbuild
+from docklint.model.dockerfile import Dockerfile, copy_paths, exec_words
 from docklint.model.nodes import Instruction
 from docklint.model.packages import installs
 from docklint.model.shell import Command, ShellWord
@@ -146,22 +146,20 @@ class ModeChange:
     command: str
 
 
-def mode_changes(df: Dockerfile, inst: Instruction | None = None) -> Iterator[ModeChange]:
-    """Every mode change in RUN commands and COPY/ADD `--chmod`, in file order; with `inst`,
-    those of that one instruction (for per-instruction rules)."""
+def mode_changes(df: Dockerfile, inst: Instruction) -> Iterator[ModeChange]:
+    """The mode changes of one instruction: its RUN commands', or a COPY/ADD `--chmod`, in order."""
     found: list[ModeChange] = []
     for command in df.commands({"chmod", "mkdir", "install"}, inst=inst):
         change = _command_mode(command)
         if change is not None:
             found.append(change)
-    for other in iter_with_onbuild(df.instructions) if inst is None else (inst,):
-        flag = other.flag("chmod") if other.keyword in ("COPY", "ADD") else None
-        if flag is not None and flag.value and flag.value_range is not None:
-            mode = read_mode(flag.value)
-            if mode is not None:
-                _sources, dest = copy_paths(other)
-                paths = (dest.value,) if dest is not None else ()
-                found.append(ModeChange(mode, flag.value, flag.value_range, paths, False, other.keyword))
+    flag = inst.flag("chmod") if inst.keyword in ("COPY", "ADD") else None
+    if flag is not None and flag.value and flag.value_range is not None:
+        mode = read_mode(flag.value)
+        if mode is not None:
+            _sources, dest = copy_paths(inst)
+            paths = (dest.value,) if dest is not None else ()
+            found.append(ModeChange(mode, flag.value, flag.value_range, paths, False, inst.keyword))
     yield from sorted(found, key=lambda c: c.range.start)
 
 

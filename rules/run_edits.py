@@ -54,7 +54,7 @@ def reaches_image(df: Dockerfile, stage: Stage | None) -> bool:
     """True for the final stage and the stages it builds on (`FROM stage`), transitively."""
     if stage is None or not df.stages:
         return stage is None
-    return any(current.index == stage.index for current in df.lineage())
+    return stage.index in _image_stages(df)
 
 
 def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
@@ -72,10 +72,8 @@ def shipped_runs(df: Dockerfile) -> Iterator[Instruction]:
 
 
 def in_image(df: Dockerfile, inst: Instruction) -> bool:
-    """Whether `inst`'s stage is the final stage or one it builds on (`reaches_image`; an
-    instruction outside every stage counts as in the image, as there)."""
-    index = (inst.parent or inst).stage_index
-    return not 0 <= index < len(df.stages) or index in _image_stages(df)
+    """Whether `inst`'s stage is the final stage or one it builds on (`reaches_image`)."""
+    return reaches_image(df, df.stage_of(inst.parent or inst))
 
 
 def ships(df: Dockerfile, inst: Instruction) -> bool:
@@ -88,6 +86,7 @@ def ships(df: Dockerfile, inst: Instruction) -> bool:
 
 
 def _image_stages(df: Dockerfile) -> frozenset[int]:
+    """The indexes of the final stage and the stages it builds on (worked out once per model)."""
     found = df._cache.get(("image-stages",))
     if found is None:
         found = df._cache[("image-stages",)] = frozenset(stage.index for stage in df.lineage()) if df.stages else frozenset()

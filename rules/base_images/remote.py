@@ -37,13 +37,6 @@ def git_ref(url: str) -> tuple[str, bool]:
     return ref, bool(COMMIT.match(ref.lower()))
 
 
-def add_sources(df: Dockerfile) -> Iterator[tuple[Instruction, Word, str]]:
-    """ADD sources (ONBUILD ones included) with variables expanded where known."""
-    for inst in df.with_onbuild("ADD"):
-        for word, value in sources_of(df, inst):
-            yield inst, word, value
-
-
 def sources_of(df: Dockerfile, inst: Instruction) -> Iterator[tuple[Word, str]]:
     """The sources of one ADD with variables expanded where known."""
     sources, _dest = copy_paths(inst)
