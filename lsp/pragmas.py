@@ -8,7 +8,7 @@ right above an instruction applies to it; a `global` one applies to the file. An
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, Iterable
 
 from docklint.model.nodes import Comment, Instruction
 from docklint.model.source import Pos
@@ -31,10 +31,9 @@ def ignore_instruction(model: Any, line: int, code: str) -> TextEdit | None:
     inst = owner(model, line)
     if inst is None:
         return None
-    for comment in _comments_above(model, inst):
-        for pragma in pragmas([comment]):
-            if pragma.tool == "dlint" and not pragma.is_global:
-                return extend_pragma(pragma, code)
+    found = dlint_pragma(_comments_above(model, inst), is_global=False)
+    if found is not None:
+        return extend_pragma(found, code)
     source = model.source
     first = source.line(inst.first_line)
     indent = first[: len(first) - len(first.lstrip(" \t\ufeff"))]
@@ -45,9 +44,9 @@ def ignore_instruction(model: Any, line: int, code: str) -> TextEdit | None:
 def ignore_file(model: Any, code: str) -> TextEdit | None:
     """Silence `code` in the whole file: extend a global pragma or add one after the parser
     directives (a comment above them would end the directives, as BuildKit reads them)."""
-    for pragma in pragmas(model.comments):
-        if pragma.tool == "dlint" and pragma.is_global:
-            return extend_pragma(pragma, code)
+    found = dlint_pragma(model.comments, is_global=True)
+    if found is not None:
+        return extend_pragma(found, code)
     source = model.source
     line = max((d.range.start.line + 1 for d in model.directives.values()), default=0)
     text = f"# dlint global ignore={code}"
@@ -67,6 +66,15 @@ def _comments_above(model: Any, inst: Instruction) -> list[Comment]:
             break
         found.append(node)
     return found
+
+
+def dlint_pragma(comments: Iterable[Comment], *, is_global: bool) -> Any:
+    """The first `# dlint` pragma among `comments` that is global (or not): the one an "ignore"
+    action extends. None when there is none."""
+    for pragma in pragmas(comments):
+        if pragma.tool == "dlint" and pragma.is_global == is_global:
+            return pragma
+    return None
 
 
 def extend_pragma(pragma: Any, code: str) -> TextEdit | None:

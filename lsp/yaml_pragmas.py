@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from docklint.lsp.pragmas import extend_pragma, line_ending
+from docklint.lsp.pragmas import dlint_pragma, extend_pragma, line_ending
 from docklint.model.nodes import Comment
 from docklint.model.source import Pos, Source
 from docklint.rule import TextEdit
 from docklint.runtime import standalone_comments, yaml_comments
-from docklint.suppress import pragmas
 
 
 def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
@@ -25,10 +24,9 @@ def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
     first = entry_line(model, line)
     if first is None:
         return None
-    for comment in _comment_run_above(model, first):
-        for pragma in pragmas([comment]):
-            if pragma.tool == "dlint" and not pragma.is_global:
-                return extend_pragma(pragma, code)
+    found = dlint_pragma(_comment_run_above(model, first), is_global=False)
+    if found is not None:
+        return extend_pragma(found, code)
     text = source.line(first)
     indent = text[: len(text) - len(text.lstrip(" \t"))]
     # `- key: value`: the list item starts at the dash; a comment above it belongs to the item.
@@ -37,9 +35,9 @@ def ignore_entry(model: Any, line: int, code: str) -> TextEdit | None:
 
 def ignore_yaml_file(model: Any, code: str) -> TextEdit | None:
     """Silence `code` in the whole file: extend a global pragma or add one on the first line."""
-    for pragma in pragmas(yaml_comments(model)):
-        if pragma.tool == "dlint" and pragma.is_global:
-            return extend_pragma(pragma, code)
+    found = dlint_pragma(yaml_comments(model), is_global=True)
+    if found is not None:
+        return extend_pragma(found, code)
     return TextEdit.insert(Pos(0, 0), f"# dlint global ignore={code}{line_ending(model.source, 0)}")
 
 
