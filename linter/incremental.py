@@ -38,8 +38,8 @@ _PREFIXES: dict[tuple[int, str, bool], int] = {}
 _PREFIX_LIMIT = 65_536
 _SEEDS: dict[tuple[str, str | None], int] = {}
 _NEXT_ID = itertools.count(1)
-# The last model's instructions and prefix ids per path (64 paths).
-_LAST_IDS: dict[str, tuple[int, tuple[Instruction, ...], list[int]]] = {}
+# The last model's instructions and prefix ids per path (the 64 paths linted last).
+_LAST_IDS: Memo[tuple[int, tuple[Instruction, ...], list[int]]] = Memo("prefix ids per path", 64)
 
 # Findings per (prefix id, rules, config[, facts]): at most 16,384 instructions' worth, or
 # 65,536 findings; each entry is a few hundred bytes.
@@ -107,9 +107,7 @@ def _prefix_ids(df: Dockerfile) -> list[int]:
         ids.append(found)
         current = found
         previous_end = end
-    if len(_LAST_IDS) >= 64:
-        _LAST_IDS.clear()
-    _LAST_IDS[df.path] = (seed_id, tuple(df.instructions), ids)
+    _LAST_IDS.put(df.path, (seed_id, tuple(df.instructions), ids))
     return ids
 
 
@@ -144,8 +142,8 @@ def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: 
             key: tuple[Any, ...] = (prefix, rule_set, id(config), tuple([fact(df, inst) for fact in facts]))
         else:
             key = (prefix, rule_set, id(config))
-        kept = _RESULTS.get(key)
-        if kept is None or kept.config is not config:
+        kept = _kept(key, config)
+        if kept is None:
             kept = _check(df, inst, by_keyword, onbuild, config)
             _RESULTS.put(key, kept, 1 + len(kept.findings))
         findings.extend(kept.findings)
@@ -157,16 +155,20 @@ def run_each_rules(df: Dockerfile, rules: Sequence[Rule], config: Config, path: 
 def kept_findings(prefix: int, what: str, config: Config) -> tuple[Finding, ...] | None:
     """Findings kept by `keep` for the instruction with this prefix id, from the pass `what`
     under `config`; None when there are none."""
-    kept = _RESULTS.get((prefix, what, id(config)))
-    if kept is None or kept.config is not config:
-        return None
-    return kept.findings
+    kept = _kept((prefix, what, id(config)), config)
+    return kept.findings if kept is not None else None
 
 
 def keep(prefix: int, what: str, config: Config, findings: tuple[Finding, ...]) -> None:
     """Keep the findings of the pass `what` (ShellCheck's) on the instruction with this prefix
     id: that pass promises what per-instruction rules promise."""
     _RESULTS.put((prefix, what, id(config)), _Kept(config, findings, ()), 1 + len(findings))
+
+
+def _kept(key: tuple[Any, ...], config: Config) -> _Kept | None:
+    """The entry under `key`, if it was made under this very config (keys hold its `id`)."""
+    kept = _RESULTS.get(key)
+    return kept if kept is not None and kept.config is config else None
 
 
 def _check(
