@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from docklint.config import DEFAULT, Config
 from docklint.model.dockerfile import Dockerfile, iter_with_onbuild, parse
+from docklint.model.memo import Memo
 from docklint.model.source import Pos, Range
 from docklint.registry import RuleEntry, registry
 from docklint.rule import Context, Finding, Rule, Severity
@@ -40,17 +41,15 @@ def enabled_rules(config: Config, kind: str = "dockerfile", model: Dockerfile | 
         keywords, text = instruction_keywords(model), gate_text(model)
         occurs, positions = _finder(model.path, text)
         entries = tuple(e for e in entries if e.can_fire(keywords, occurs))
-        if len(_GATE_FINDS) >= 64:
-            _GATE_FINDS.clear()
-        _GATE_FINDS[model.path] = (text, positions)
+        _GATE_FINDS.put(model.path, (text, positions))
     return registry().load(entries)
 
 
 # Where each gate string first occurs (-1: nowhere) in the gate text of the last lint of a path
-# (64 paths). In an editor the next lint's text differs only from some point on, so only the
+# (the 64 paths linted last). In an editor the next lint's text differs only from some point on, so only the
 # text from there is searched again: a 500-line file needs ~80 strings, each searched for in
 # all 20k characters before.
-_GATE_FINDS: dict[str, tuple[str, dict[str, int]]] = {}
+_GATE_FINDS: Memo[tuple[str, dict[str, int]]] = Memo("gate strings per path", 64)
 
 
 def _finder(path: str, text: str) -> tuple[Callable[[str], bool], dict[str, int]]:

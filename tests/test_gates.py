@@ -58,4 +58,4 @@ def test_gate_strings_are_found_after_edits_as_in_a_fresh_search() -> None:
         asked = rng.sample(needles, 5)
         assert {n: occurs(n) for n in asked} == {n: n in text for n in asked}
         assert all(positions[n] == text.find(n) for n in asked)
-        engine._GATE_FINDS["gates/Dockerfile"] = (text, positions)
+        engine._GATE_FINDS.put("gates/Dockerfile", (text, positions))
